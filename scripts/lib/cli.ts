@@ -147,7 +147,7 @@ export function isMain(metaUrl: string): boolean {
  * Runs a script's main function and turns its outcome into an exit code: a UserError
  * prints its message and hint (no stack trace); anything else is a bug and prints the stack.
  */
-export async function runMain(main: () => Promise<number | undefined | void>): Promise<void> {
+export async function runMain(main: () => Promise<number | undefined>): Promise<void> {
   try {
     const code = await main();
     process.exitCode = code ?? ExitCode.ok;

@@ -37,7 +37,10 @@ export function nonNegativeInt(value: string, name: string): number {
 /** Reads a required setting, failing with the names to set when it is absent. */
 export function requireSetting(value: string | undefined, flagName: string, envName: string): string {
   if (value === undefined || value === '') {
-    throw new UserError(`missing ${flagName}`, `pass ${flagName} or set ${envName} (in the environment or .env)`);
+    throw new UserError(
+      `missing ${flagName}`,
+      `pass ${flagName} or set ${envName} (in the environment or .env)`,
+    );
   }
   return value;
 }

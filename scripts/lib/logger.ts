@@ -94,9 +94,12 @@ export class Logger {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ');
-    const colour = { debug: this.paint.gray, info: this.paint.cyan, warn: this.paint.yellow, error: this.paint.red }[
-      level
-    ];
+    const colour = {
+      debug: this.paint.gray,
+      info: this.paint.cyan,
+      warn: this.paint.yellow,
+      error: this.paint.red,
+    }[level];
     const line = `${this.paint.dim(format(now, 'yyyy-MM-dd HH:mm:ss'))} ${colour(LABEL[level])} ${msg}${extras ? ` ${this.paint.dim(extras)}` : ''}`;
     stream.write(`${line}\n`);
   }
