@@ -23,7 +23,7 @@ mkdir -p "$tmp/libs"
 echo "kafka-jars: fetching Kafka $version from Maven Central" >&2
 mvn -q -B -f "$pom" -Dkafka.version="$version" \
   dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp/libs" >&2
-ls "$tmp/libs"/kafka_2.13-"$version".jar >/dev/null
+test -f "$tmp/libs/kafka_2.13-$version.jar"
 touch "$tmp/libs/.complete"
 mkdir -p "$(dirname "$libs")"
 rm -rf "$libs"
