@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by .ci/run and the install steps: where the installed tools live.
 export GOPATH="${GOPATH:-$HOME/go}"
 export PATH="$GOPATH/bin:$HOME/.local/bin:$PATH"
