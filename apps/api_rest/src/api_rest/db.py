@@ -1,0 +1,43 @@
+"""The PostgreSQL connection pool (psycopg 3) and the start-up migration with retries."""
+
+import asyncio
+import logging
+import time
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from . import migrations
+from .settings import Settings
+
+log = logging.getLogger("api_rest.db")
+
+
+def make_pool(settings: Settings) -> AsyncConnectionPool:
+    return AsyncConnectionPool(
+        settings.dsn,
+        min_size=settings.api_db_pool_min,
+        max_size=settings.api_db_pool_max,
+        timeout=5,
+        open=False,
+        kwargs={"connect_timeout": 5},
+        # A connection broken by a PostgreSQL restart is detected at checkout, not by a user.
+        check=AsyncConnectionPool.check_connection,
+        name="api",
+    )
+
+
+async def migrate_with_retry(settings: Settings, wait_seconds: float = 60) -> None:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.5
+    while True:
+        try:
+            applied = await asyncio.to_thread(migrations.run, settings.dsn)
+            log.info("schema up to date", extra={"applied": applied})
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("PostgreSQL not reachable yet; retrying", extra={"error": str(exc), "retry_in": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)

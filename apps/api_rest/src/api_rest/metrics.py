@@ -1,0 +1,45 @@
+"""Prometheus metrics (names fixed in docs/CONTRACT.md) and the ASGI middleware that records them."""
+
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUESTS = Counter("api_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "api_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OUTBOX_PENDING = Gauge("api_outbox_pending", "Outbox events not yet published to Kafka")
+OUTBOX_OLDEST = Gauge("api_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox event")
+OUTBOX_PUBLISHED = Counter("api_outbox_published_total", "Outbox events published to Kafka")
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no per-request task like BaseHTTPMiddleware) to keep the hot path cheap."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            # The route template, never the raw path: raw paths would explode label cardinality.
+            label = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, label, str(status)).inc()
+            LATENCY.labels(method, label).observe(time.perf_counter() - start)
