@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx --no-install tsx
 import { Listr } from 'listr2';
+import { ciRelease } from '../scripts/lib/ci-ref.ts';
 import { isMain, runMain } from '../scripts/lib/cli.ts';
 import { setting } from '../scripts/lib/config.ts';
 import { UserError } from '../scripts/lib/exit-codes.ts';
@@ -55,6 +56,10 @@ const spec = {
       type: 'boolean' as const,
       description: 'delete the kind cluster on failure if this run created it',
     },
+    'from-ci': {
+      type: 'boolean' as const,
+      description: 'deploy the version and environment the GitLab ref publishes (implies --target cluster)',
+    },
     'no-smoke': { type: 'boolean' as const, description: 'skip the smoke check after deploying' },
     'smoke-url': {
       type: 'string' as const,
@@ -75,10 +80,11 @@ export async function main(argv?: string[]): Promise<number> {
   const session = openSession(spec, argv);
   const { cli, interactive, step } = session;
   const yes = cli.flag('yes') || cli.dryRun;
+  const fromCi = cli.flag('from-ci') ? ciRelease() : undefined;
   const ctx: DeployContext = {
-    target: parseTarget(cli.str('target')),
-    version: versionSetting(cli),
-    env: setting(cli.str('env'), 'DEPLOY_ENV'),
+    target: fromCi ? 'cluster' : parseTarget(cli.str('target')),
+    version: fromCi?.version ?? versionSetting(cli),
+    env: fromCi?.environment ?? setting(cli.str('env'), 'DEPLOY_ENV'),
     cluster: cli.str('cluster') ?? 'shipay',
     clusterCreatedByRun: false,
   };
