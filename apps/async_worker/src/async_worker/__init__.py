@@ -1,0 +1,1 @@
+"""Shipay comments worker."""
