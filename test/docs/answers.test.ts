@@ -32,6 +32,17 @@ describe('ANSWERS.md', () => {
     }
   });
 
+  test('ties the answers to this project (issue 7)', () => {
+    const ties = {
+      'CA chain of the base image': /DigiCert Global Root G2/,
+      'Service on 443 with TLS in the pod': /porta 443 → 8443/,
+      "kube-proxy's DNAT for a ClusterIP": /KUBE-SVC-API[\s\S]*-j DNAT --to-destination 10\.244/,
+      'docker bridge NAT': /-j MASQUERADE[\s\S]*-j DNAT --to-destination 172\./,
+      'spot/ondemand node groups in private subnets': /nós `spot` e `ondemand` ficam em sub-redes privadas/,
+    };
+    for (const [tie, pattern] of Object.entries(ties)) assert.match(answers, pattern, `missing: ${tie}`);
+  });
+
   test('explains with diagrams (at least one flowchart and one sequence diagram)', async () => {
     const parse = await mermaidParser();
     const types = await Promise.all(extractMermaidBlocks(answers).map((block) => parse(block.text)));
