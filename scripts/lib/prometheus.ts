@@ -133,3 +133,26 @@ export async function startPrometheus(options: {
   }
   return { api, process: child, logFile, stop };
 }
+
+/**
+ * A Prometheus config (JSON is valid YAML) scraping `targets` by job name every `interval`,
+ * evaluating `ruleFiles` at the same pace.
+ */
+export function scrapeConfig(
+  targets: Record<string, string[]>,
+  ruleFiles: string[],
+  interval = '5s',
+): string {
+  return `${JSON.stringify(
+    {
+      global: { scrape_interval: interval, evaluation_interval: interval },
+      rule_files: ruleFiles,
+      scrape_configs: Object.entries(targets).map(([job, addresses]) => ({
+        job_name: job,
+        static_configs: [{ targets: addresses }],
+      })),
+    },
+    null,
+    2,
+  )}\n`;
+}

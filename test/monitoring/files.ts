@@ -21,7 +21,7 @@ export interface AlertRule {
 }
 
 export function readYaml<T>(path: string): T {
-  return parse(readFileSync(path, 'utf8')) as T;
+  return parse(readFileSync(path, 'utf8'), { merge: true }) as T;
 }
 
 export function alertRules(path = RULES_FILE): AlertRule[] {

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, UserError } from './exit-codes.ts';
+import { fromRoot } from './paths.ts';
+import { waitFor } from './prometheus.ts';
+import type { Runner } from './runner.ts';
+
+/**
+ * The whole system on one machine without containers: real PostgreSQL and Kafka from
+ * test/servers/ and both services run from their poetry virtualenvs. Used by the monitoring
+ * tests and bench/alerts.ts, which need processes they can stop to cause real failures.
+ */
+export interface StackPorts {
+  api: number;
+  worker: number;
+  postgres: number;
+  kafka: number;
+  kafkaController: number;
+}
+
+type Service = 'api' | 'worker';
+
+const SERVICES: Record<Service, { app: string; bin: string }> = {
+  api: { app: 'apps/api_rest', bin: 'api-rest' },
+  worker: { app: 'apps/async_worker', bin: 'async-worker' },
+};
+
+export class LocalStack {
+  private readonly children = new Map<Service, ChildProcess>();
+
+  constructor(
+    readonly ports: StackPorts,
+    readonly workDir: string,
+    private readonly runner: Runner,
+  ) {
+    mkdirSync(workDir, { recursive: true });
+  }
+
+  get serverEnv(): Record<string, string> {
+    return {
+      PG_TEST_PORT: String(this.ports.postgres),
+      KAFKA_TEST_PORT: String(this.ports.kafka),
+      KAFKA_TEST_CONTROLLER_PORT: String(this.ports.kafkaController),
+    };
+  }
+
+  url(service: Service): string {
+    return `http://127.0.0.1:${service === 'api' ? this.ports.api : this.ports.worker}`;
+  }
+
+  /** Fails before starting anything when a service's virtualenv is missing. */
+  static checkInstalled(): void {
+    for (const { app, bin } of Object.values(SERVICES)) {
+      if (!existsSync(fromRoot(app, '.venv', 'bin', bin))) {
+        throw new UserError(
+          `${app} is not installed (no .venv/bin/${bin})`,
+          `run: (cd ${app} && poetry install --only main)`,
+          ExitCode.missingPrerequisite,
+        );
+      }
+    }
+  }
+
+  async server(name: 'postgres' | 'kafka', action: 'start' | 'stop'): Promise<void> {
+    await this.runner.run([fromRoot('test/servers', `${name}.sh`), action], { env: this.serverEnv });
+  }
+
+  async postgresUrl(): Promise<string> {
+    const r = await this.runner.query([fromRoot('test/servers/postgres.sh'), 'url'], { env: this.serverEnv });
+    return r.stdout.trim();
+  }
+
+  /** Starts a service and waits until its /health answers. */
+  async start(service: Service): Promise<void> {
+    const { app, bin } = SERVICES[service];
+    const log = openSync(join(this.workDir, `${service}.log`), 'a');
+    const env = {
+      ...process.env,
+      DATABASE_URL: await this.postgresUrl(),
+      KAFKA_BOOTSTRAP_SERVERS: `127.0.0.1:${this.ports.kafka}`,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(this.ports.api),
+      WORKER_HTTP_HOST: '127.0.0.1',
+      WORKER_HTTP_PORT: String(this.ports.worker),
+      LOG_LEVEL: 'WARNING',
+    };
+    const child = spawn(fromRoot(app, '.venv', 'bin', bin), [], { env, stdio: ['ignore', log, log] });
+    this.children.set(service, child);
+    await waitFor(
+      `${service} /health on ${this.url(service)} (log: ${join(this.workDir, `${service}.log`)})`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}`);
+        const r = await fetch(`${this.url(service)}/health`, { signal: AbortSignal.timeout(2_000) });
+        return r.ok ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+  }
+
+  /** Stops a service with SIGTERM (SIGKILL after 15 s). */
+  async stop(service: Service): Promise<void> {
+    const child = this.children.get(service);
+    this.children.delete(service);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    if ((await Promise.race([exited.then(() => 'exited'), sleep(15_000)])) !== 'exited')
+      child.kill('SIGKILL');
+  }
+
+  async startAll(): Promise<void> {
+    LocalStack.checkInstalled();
+    await this.server('postgres', 'start');
+    await this.server('kafka', 'start');
+    await this.start('api');
+    await this.start('worker');
+  }
+
+  async stopAll(): Promise<void> {
+    await this.stop('worker');
+    await this.stop('api');
+    await this.server('kafka', 'stop').catch(() => undefined);
+    await this.server('postgres', 'stop').catch(() => undefined);
+  }
+}
+
+/** Writes a comment through the api; returns the HTTP status and the time it took. */
+export async function postComment(
+  apiUrl: string,
+  contentId: number,
+  timeoutMs = 30_000,
+): Promise<{ status: number; seconds: number }> {
+  const started = performance.now();
+  try {
+    const r = await fetch(`${apiUrl}/api/comment/new`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'load@example.com', comment: 'monitoring load', content_id: contentId }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await r.arrayBuffer();
+    return { status: r.status, seconds: (performance.now() - started) / 1000 };
+  } catch {
+    return { status: 0, seconds: (performance.now() - started) / 1000 };
+  }
+}
