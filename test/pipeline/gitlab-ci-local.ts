@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, type Tags } from 'yaml';
 import { fromRoot } from '../../scripts/lib/paths.ts';
@@ -28,7 +28,11 @@ export type RefVariables = Record<string, string | undefined>;
 export function scratchRepo(files: Record<string, string>): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gcl-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = () => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.gcl-state`, { recursive: true, force: true });
+  };
+  return { dir, remove };
 }
 
 export async function initGit(dir: string): Promise<void> {
@@ -49,8 +53,10 @@ function gclArgs(vars: RefVariables): string[] {
   return args;
 }
 
+const { NODE_TEST_CONTEXT: _nested, ...outerEnv } = process.env;
 const GCL_ENV = {
-  ...process.env,
+  // Without NODE_TEST_CONTEXT, or node's test runner inside the test job would see it is nested and skip every file.
+  ...outerEnv,
   // We set predefined variables on purpose: that is how a ref kind is simulated.
   GCL_IGNORE_PREDEFINED_VARS: 'CI_COMMIT_BRANCH,CI_COMMIT_TAG,CI_PIPELINE_SOURCE,CI_COMMIT_REF_NAME',
   NO_COLOR: '1',
@@ -77,7 +83,10 @@ export async function listJobs(dir: string, vars: RefVariables, file?: string): 
 /** Runs jobs for real with the shell executor; returns the combined log. */
 export async function runJobs(dir: string, jobs: string[], vars: RefVariables): Promise<string> {
   try {
-    const { stdout, stderr } = await exec(GCL, ['--force-shell-executor', ...gclArgs(vars), ...jobs], {
+    // The state dir (holding the job's build copy) goes beside the checkout, not inside it:
+    // biome refuses a build copy nested under the project's own biome.json.
+    const args = ['--force-shell-executor', '--state-dir', `../${basename(dir)}.gcl-state`, ...gclArgs(vars)];
+    const { stdout, stderr } = await exec(GCL, [...args, ...jobs], {
       cwd: dir,
       env: GCL_ENV,
       maxBuffer: 64 * 1024 * 1024,
