@@ -59,12 +59,15 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        # Separate from publishing, which can wait on a down broker for DELIVERY_TIMEOUT_MS.
+        self._backlog_task = asyncio.create_task(self._watch_backlog(), name="outbox-backlog")
 
     async def stop(self) -> None:
         self._stopping = True
         self.wake.set()
         if self._task:
             await self._task
+        self._backlog_task.cancel()
         await asyncio.to_thread(self.producer.flush, 5)
 
     async def _run(self) -> None:
@@ -76,7 +79,6 @@ class OutboxRelay:
                     await asyncio.to_thread(ensure_topics, self.settings, [TOPIC])
                     topics_ready = True
                 published = await self.publish_once()
-                await self._update_backlog()
                 delay = 0.5
                 if published >= self.settings.outbox_batch_size:
                     continue
@@ -132,6 +134,14 @@ class OutboxRelay:
                     extra={"failed": len(errors), "first_error": errors[0]},
                 )
             return len(delivered)
+
+    async def _watch_backlog(self) -> None:
+        while True:
+            try:
+                await self._update_backlog()
+            except Exception as exc:  # noqa: BLE001 - a metric must never stop the relay
+                log.debug("backlog query failed", extra={"error": str(exc)})
+            await asyncio.sleep(1)
 
     async def _update_backlog(self) -> None:
         async with self.pool.connection() as conn:

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import kafka_io, store
+from .events import PG_BIGINT_MAX
 
 log = logging.getLogger("async_worker.http")
-STATS = re.compile(r"^/stats/(\d{1,18})$")
+STATS = re.compile(r"^/stats/(\d{1,19})$")
 LIVENESS_STALL_SECONDS = 120
 
 
@@ -61,7 +62,7 @@ class WorkerHTTP:
             req._send(200 if ok else 503, {"status": "ready" if ok else "unavailable", "checks": checks})
         elif path == "/metrics":
             req._send(200, generate_latest(), CONTENT_TYPE_LATEST)
-        elif m := STATS.match(path):
+        elif (m := STATS.match(path)) and int(m.group(1)) <= PG_BIGINT_MAX:
             req._send(200, store.stats(self.pool, int(m.group(1))))
         elif path.startswith("/stats/"):
             req._send(400, {"error": "validation_failed", "detail": "content_id must be a non-negative integer"})
