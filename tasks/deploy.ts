@@ -2,7 +2,7 @@
 import { Listr } from 'listr2';
 import { ciRelease } from '../scripts/lib/ci-ref.ts';
 import { isMain, runMain } from '../scripts/lib/cli.ts';
-import { setting } from '../scripts/lib/config.ts';
+import { nonNegativeInt, setting } from '../scripts/lib/config.ts';
 import { UserError } from '../scripts/lib/exit-codes.ts';
 import { runList } from './lib/outcome.ts';
 import {
@@ -67,6 +67,11 @@ const spec = {
       env: 'SMOKE_URL',
       description: 'compose smoke check (default http://127.0.0.1:$API_HOST_PORT/health, port 8000)',
     },
+    'smoke-timeout': {
+      type: 'string' as const,
+      value: 'SECONDS',
+      description: 'how long the compose smoke check waits for 2xx (default 60)',
+    },
   },
   examples: [
     'npx tsx tasks/deploy.ts                                   # on a terminal: asks target and version',
@@ -101,6 +106,7 @@ export async function main(argv?: string[]): Promise<number> {
   }
   const skipBuild = cli.flag('skip-build');
   const noSmoke = cli.flag('no-smoke');
+  const smokeSeconds = nonNegativeInt(cli.str('smoke-timeout') ?? '60', '--smoke-timeout');
 
   const list = new Listr<DeployContext>(
     [
@@ -203,7 +209,7 @@ export async function main(argv?: string[]): Promise<number> {
             `http://127.0.0.1:${process.env.API_HOST_PORT || '8000'}/health`,
           );
           task.title = `Smoke check: GET ${url}`;
-          await waitForHttp(url, 60_000);
+          await waitForHttp(url, smokeSeconds * 1000);
         },
       },
     ],
