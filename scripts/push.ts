@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // Challenge step 1 (bonus): push the three images, every tag, to Docker Hub or any registry.
 import { type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts';
-import { imageExists, requireDocker } from './lib/docker.ts';
+import { requireDocker } from './lib/docker.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
 import {
   gitSha,
@@ -68,17 +68,35 @@ async function main(): Promise<number> {
   await requireDocker(runner, (m) => log.warn(m));
   const at = imageCoordinates({ registry: cli.str('registry'), namespace: cli.str('namespace') });
   const version = await resolveVersion(runner, cli.str('version'));
-  const sha = await gitSha(runner);
-  const tags = [...new Set([version, sha, ...extra].filter((t): t is string => Boolean(t)))];
+  const headSha = await gitSha(runner);
 
+  // The commit tag is the one the image was built from (its revision label), not today's HEAD.
+  const tagsOf = new Map<string, string[]>();
   for (const image of IMAGES) {
     const ref = imageRef(image, at, version);
-    if (!runner.dryRun && !(await imageExists(runner, ref))) {
-      throw new UserError(
-        `${ref} is not a local image`,
-        `build it first: npx tsx scripts/build.ts --version ${version}`,
+    let revision: string | undefined;
+    if (!runner.dryRun) {
+      const label = await runner.query(
+        [
+          'docker',
+          'image',
+          'inspect',
+          '--format',
+          '{{index .Config.Labels "org.opencontainers.image.revision"}}',
+          ref,
+        ],
+        { nothrow: true },
       );
+      if (label.exitCode !== 0) {
+        throw new UserError(
+          `${ref} is not a local image`,
+          `build it first: npx tsx scripts/build.ts --version ${version}`,
+        );
+      }
+      revision = /^[0-9a-f]{7,40}$/.test(label.stdout.trim()) ? label.stdout.trim() : undefined;
     }
+    const sha = revision ?? headSha;
+    tagsOf.set(image.key, [...new Set([version, sha, ...extra].filter((t): t is string => Boolean(t)))]);
   }
 
   if (!cli.flag('no-login')) {
@@ -105,9 +123,10 @@ async function main(): Promise<number> {
 
   for (const image of IMAGES) {
     const source = imageRef(image, at, version);
+    const tags = tagsOf.get(image.key) ?? [version];
     for (const tag of tags) {
       const ref = imageRef(image, at, tag);
-      if (tag !== version && tag !== sha) await runner.run(['docker', 'tag', source, ref]);
+      if (tag !== version) await runner.run(['docker', 'tag', source, ref]);
       const push = await runner.run(['docker', 'push', ref], { nothrow: true, stream: !log.json });
       if (push.exitCode !== 0) {
         log.error(`pushing ${ref} failed (exit ${push.exitCode})`, {
@@ -126,11 +145,14 @@ async function main(): Promise<number> {
       source,
     ]);
     const repo = imageRepository(image, at);
+    // Docker shortens docker.io/<ns>/<name> to <ns>/<name> in RepoDigests.
+    const names = [repo, repo.replace(/^docker\.io\//, '')];
     const digest = digests.stdout
       .trim()
       .split(' ')
-      .find((d) => d.startsWith(`${repo}@`));
-    log.info(`pushed ${repo}`, { tags, digest: digest?.slice(repo.length + 1) });
+      .find((d) => names.some((n) => d.startsWith(`${n}@`)))
+      ?.split('@')[1];
+    log.info(`pushed ${repo}`, { tags, digest });
   }
   return ExitCode.ok;
 }

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { fromRoot } from '../../scripts/lib/paths.ts';
+
+export const ROOT = fromRoot('.');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (no shell), capturing its output; never throws on exit codes. */
+export function sh(
+  cmd: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const [file, ...args] = cmd;
+    const child = spawn(file as string, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Like sh, but fails with the command's output when it exits non-zero. */
+export async function must(cmd: string[], options: Parameters<typeof sh>[1] = {}): Promise<string> {
+  const result = await sh(cmd, options);
+  if (result.code !== 0) {
+    throw new Error(
+      `${cmd.join(' ')} exited ${result.code}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** A toolkit script run the way users run it (tsx), with the given environment. */
+export function script(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  return sh([process.execPath, '--import', 'tsx', fromRoot('scripts', name), ...args], { env });
+}
+
+export async function eventually<T>(
+  what: string,
+  seconds: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
