@@ -409,6 +409,53 @@ describe('TLS', () => {
   });
 });
 
+describe('database password', () => {
+  const work = mkdtempSync(join(tmpdir(), 'shipay-chart-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  /** Calls the password helper in a copy of the chart with a stubbed `lookup` result (see TLS). */
+  function password(existing: string, args: string[] = []): string {
+    const chart = join(work, `chart-${Math.random().toString(36).slice(2)}`);
+    cpSync(CHART_DIR, chart, { recursive: true });
+    writeFileSync(
+      join(chart, 'templates', 'zz-stub.yaml'),
+      `stub: {{ include "shipay.databasePassword" (dict "root" . "existing" ${existing}) | quote }}\n`,
+    );
+    const result = template(['--show-only', 'templates/zz-stub.yaml', ...args], chart);
+    assert.equal(result.status, 0, result.stderr);
+    return (parseYaml(result.stdout) as { stub: string }).stub;
+  }
+
+  it('keeps the password of the existing Secret on upgrade', () => {
+    assert.equal(password('(dict "data" (dict "password" "a2VwdC1wYXNzd29yZA=="))'), 'kept-password');
+  });
+
+  it('generates a 32-character one on first install, and a password in values wins', () => {
+    const generated = password('(dict)');
+    assert.match(generated, /^[A-Za-z0-9]{32}$/);
+    assert.notEqual(password('(dict)'), generated);
+    assert.equal(
+      password('(dict "data" (dict "password" "b2xk"))', ['--set', 'postgresql.auth.password=from-values']),
+      'from-values',
+    );
+  });
+
+  it('the Secret is kept on uninstall and both services and PostgreSQL read it', () => {
+    const objects = render();
+    const secret = find(objects, 'Secret', 'shipay-database');
+    assert.equal(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+    for (const [kind, name] of [
+      ['Deployment', API],
+      ['Deployment', WORKER],
+      ['StatefulSet', 'shipay-postgresql'],
+    ]) {
+      const env = podSpec(find(objects, kind as string, name as string)).containers[0].env;
+      const ref = env.find((e: { name: string }) => e.name === 'POSTGRES_PASSWORD').valueFrom.secretKeyRef;
+      assert.deepEqual(ref, { name: 'shipay-database', key: 'password' }, `${kind}/${name}`);
+    }
+  });
+});
+
 describe('NetworkPolicies', () => {
   it('default deny for every pod of the release, then DNS and the flows the system needs', () => {
     const objects = render(['--set', 'networkPolicy.enabled=true']);

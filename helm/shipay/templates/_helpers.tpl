@@ -326,3 +326,20 @@ tolerations:
     matchLabels:
       {{- include "shipay.componentSelectorLabels" (dict "root" .root "component" .component) | nindent 6 }}
 {{- end }}
+
+{{/*
+The database password: from values, else the one the existing Secret holds (PostgreSQL reads it
+only when it initialises its volume, so a new one would lock the services out), else a new random
+one. Called with (dict "root" $ "existing" <lookup result>) so tests can pass a stub.
+*/}}
+{{- define "shipay.databasePassword" -}}
+{{- $v := .root.Values -}}
+{{- $password := ternary $v.postgresql.auth.password $v.externalDatabase.password $v.postgresql.enabled -}}
+{{- if not $password -}}
+{{- if not $v.postgresql.enabled -}}
+{{- fail "externalDatabase.password or externalDatabase.existingSecret is required when postgresql.enabled=false" -}}
+{{- end -}}
+{{- $password = dig "data" "password" "" (.existing | default dict) | b64dec | default (randAlphaNum 32) -}}
+{{- end -}}
+{{- $password -}}
+{{- end }}
