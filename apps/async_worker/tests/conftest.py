@@ -2,8 +2,10 @@
 services run as processes. The `test:apps` task starts the servers and sets the TEST_* variables;
 without them the integration tests are skipped with the reason."""
 
+import contextlib
 import json
 import os
+import socket
 import signal
 import subprocess
 import time
@@ -65,6 +67,8 @@ class Service:
 
     def start(self) -> "Service":
         LOGS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            raise AssertionError(f"port {self.port} is already in use; stop what listens there first")
         out = open(self.log, "ab")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(self.argv, env=os.environ | self.env, stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: self._alive() and http("GET", f"{self.url}/health")[0] == 200, 60, f"{self.name} /health")

@@ -130,7 +130,9 @@ def test_db_down_ready_503_then_back_200(api, worker, content_id):
     try:
         wait_for(lambda: http("GET", f"{api.url}/ready")[0] == 503, 15, "api /ready 503")
         wait_for(lambda: http("GET", f"{worker.url}/ready")[0] == 503, 15, "worker /ready 503")
-        status, body = http("POST", f"{api.url}/api/comment/new", {"email": "a@example.com", "comment": "x", "content_id": content_id})
+        status, body = http(
+            "POST", f"{api.url}/api/comment/new", {"email": "a@example.com", "comment": "x", "content_id": content_id}, 15
+        )
         assert status == 503 and body["error"] == "service_unavailable", body
         assert http("GET", f"{api.url}/health")[0] == 200  # liveness ignores dependencies
     finally:

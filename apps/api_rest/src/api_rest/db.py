@@ -18,9 +18,9 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
         settings.dsn,
         min_size=settings.api_db_pool_min,
         max_size=settings.api_db_pool_max,
-        timeout=5,
+        timeout=3,  # a request waits this long for a connection before it gets 503
         open=False,
-        kwargs={"connect_timeout": 5},
+        kwargs={"connect_timeout": 3},
         # A connection broken by a PostgreSQL restart is detected at checkout, not by a user.
         check=AsyncConnectionPool.check_connection,
         name="api",

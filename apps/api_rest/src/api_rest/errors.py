@@ -29,7 +29,7 @@ async def validation_error(_: Request, exc: RequestValidationError) -> JSONRespo
 
 
 async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-    names = {404: "not_found", 405: "method_not_allowed"}
+    names = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
     return JSONResponse(
         {"error": names.get(exc.status_code, "http_error"), "detail": str(exc.detail)},
         status_code=exc.status_code,

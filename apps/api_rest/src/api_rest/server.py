@@ -75,6 +75,10 @@ async def serve() -> int:
     plain_task = asyncio.create_task(plain.serve())
     while not plain.started:
         if plain_task.done():
+            try:
+                await plain_task
+            except SystemExit as exc:  # uvicorn exits this way when it cannot bind or start up
+                return int(exc.code or 1)
             return 1
         await asyncio.sleep(0.05)
     if tls:

@@ -44,6 +44,7 @@ def _row(r) -> dict:
     status_code=201,
     response_model=CommentOut,
     responses={
+        400: {"model": ErrorBody, "description": "Body is not decodable (e.g. invalid UTF-8)"},
         413: {"model": ErrorBody, "description": "Body over the size limit"},
         415: {"model": ErrorBody, "description": "Body is not application/json"},
     },
