@@ -29,11 +29,13 @@ const SERVICES: Record<Service, { app: string; bin: string }> = {
 
 export class LocalStack {
   private readonly children = new Map<Service, ChildProcess>();
+  /** Services that exited without stop() being asked, with how they ended. */
+  readonly unexpectedExits: string[] = [];
 
   constructor(
     readonly ports: StackPorts,
     readonly workDir: string,
-    private readonly runner: Runner,
+    readonly runner: Runner,
   ) {
     mkdirSync(workDir, { recursive: true });
   }
@@ -84,10 +86,17 @@ export class LocalStack {
       API_PORT: String(this.ports.api),
       WORKER_HTTP_HOST: '127.0.0.1',
       WORKER_HTTP_PORT: String(this.ports.worker),
-      LOG_LEVEL: 'WARNING',
+      LOG_LEVEL: 'INFO',
     };
     const child = spawn(fromRoot(app, '.venv', 'bin', bin), [], { env, stdio: ['ignore', log, log] });
     this.children.set(service, child);
+    child.once('exit', (code, signal) => {
+      if (this.children.get(service) === child) {
+        this.unexpectedExits.push(
+          `${service} exited on its own (${signal ?? `exit code ${code}`}) at ${new Date().toISOString()}`,
+        );
+      }
+    });
     await waitFor(
       `${service} /health on ${this.url(service)} (log: ${join(this.workDir, `${service}.log`)})`,
       async () => {
