@@ -91,6 +91,20 @@ before(async () => {
   assert.equal(build.code, 0, `build failed:\n${build.stdout.slice(-3000)}\n${build.stderr.slice(-3000)}`);
 });
 
+after(async () => {
+  // Keep :test (the build cache's anchor for the next run); drop the per-commit and pushed tags.
+  const tags = await sh([
+    'docker',
+    'image',
+    'ls',
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+    `${REGISTRY}/${NAMESPACE}/*`,
+  ]);
+  const stale = tags.stdout.split('\n').filter((t) => t && !t.endsWith(`:${VERSION}`));
+  if (stale.length) await sh(['docker', 'image', 'rm', ...stale]);
+});
+
 describe('images', () => {
   test('the base image: vendored chain verifies against the system bundle, runs as 10001', async () => {
     const out = await must([
