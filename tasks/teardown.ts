@@ -29,6 +29,7 @@ const spec = {
     target: TARGET_OPTIONS.target!,
     yes: TARGET_OPTIONS.yes!,
     cluster: { type: 'string' as const, value: 'NAME', description: 'kind cluster name (default shipay)' },
+    volumes: { type: 'boolean' as const, description: 'compose: also delete the data volumes' },
     'keep-cluster': {
       type: 'boolean' as const,
       description: 'kind: uninstall the release, keep the cluster',
@@ -102,7 +103,7 @@ export async function main(argv?: string[]): Promise<number> {
       {
         title: 'Stop the compose stack',
         enabled: (c) => c.target === 'compose',
-        task: () => runStep(step, 'compose', ['down']),
+        task: () => runStep(step, 'compose', ['down', ...(cli.flag('volumes') ? ['--volumes'] : [])]),
       },
     ],
     listOptions(session, ctx),
