@@ -8,9 +8,11 @@ import { after, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import {
   CHART_DIR,
+  CRD_KINDS,
   find,
   type K8sObject,
   kubeconform,
+  parse,
   podSpec,
   render,
   run,
@@ -75,8 +77,28 @@ describe('helm lint --strict and kubeconform -strict (Kubernetes 1.32 schemas, o
       assert.deepEqual(report.errors, []);
       assert.equal(report.status, 0);
       assert.ok((report.summary.valid ?? 0) >= 8, `only ${report.summary.valid} resources validated`);
+      assert.equal(report.summary.skipped ?? 0, 0);
     });
   }
+
+  it('the custom resources (cert-manager, Prometheus Operator) are validated, not skipped', () => {
+    const rendered = template([
+      '--set',
+      'apiRest.tls.certManager.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.prometheusRule.enabled=true',
+    ]);
+    const kinds = new Set(parse(rendered.stdout).map((o) => o.kind));
+    for (const kind of CRD_KINDS) assert.ok(kinds.has(kind), `${kind} not rendered`);
+    const broken = rendered.stdout.replaceAll('interval: 30s', 'interval: 30s\n      scrapeEvery: 1m');
+    const report = kubeconform(broken);
+    assert.notEqual(report.status, 0);
+    assert.equal(report.errors.length, 2, report.errors.join('\n'));
+    assert.match(report.errors.join('\n'), /ServiceMonitor\/shipay-api-rest: .*scrapeEvery/);
+    assert.match(report.errors.join('\n'), /PodMonitor\/shipay-async-worker: .*scrapeEvery/);
+  });
 
   it('kubeconform rejects a misspelt field (the check can fail)', () => {
     const broken = template().stdout.replace('targetPort: https', 'targetPort: https\n      tragetPort: 1');
