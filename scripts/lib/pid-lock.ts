@@ -12,7 +12,18 @@ function processStart(pid: number): string | undefined {
   }
 }
 
+/** Process state letter from /proc (Z = zombie: dead, not yet reaped by its parent). */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 function alive(pid: number, start: string | undefined): boolean {
+  if (processState(pid) === 'Z') return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
