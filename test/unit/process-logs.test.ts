@@ -65,13 +65,6 @@ function contents(dir: string): string[] {
     .sort();
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, ['--import', LOADER, SCRIPT, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  });
-}
-
 describe('file names', () => {
   test('stem and extension rules', () => {
     const cases: Record<string, string> = {
