@@ -4,6 +4,7 @@ import { type Cli, type CliSpec, type OptionSpec, parseCli } from '../../scripts
 import { setting } from '../../scripts/lib/config.ts';
 import { UserError } from '../../scripts/lib/exit-codes.ts';
 import { resolveVersion, validateTag } from '../../scripts/lib/images.ts';
+import { Logger } from '../../scripts/lib/logger.ts';
 import { Runner } from '../../scripts/lib/runner.ts';
 import type { StepOptions } from './steps.ts';
 
@@ -43,7 +44,8 @@ export function openSession(spec: CliSpec, argv?: string[]): Session {
     interactive,
     renderer,
     step: {
-      runner: new Runner(cli.log, false),
+      // The animated renderer owns the terminal: step command lines would tear it up.
+      runner: new Runner(renderer === 'default' ? new Logger({ quiet: true }) : cli.log, false),
       dryRun: cli.dryRun,
       json: cli.flag('json'),
       stream: renderer === 'simple' || cli.dryRun,
