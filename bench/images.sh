@@ -28,6 +28,7 @@ cp -r "$root/apps/api_rest" "$root/apps/async_worker" "$ctx/apps/"
 rebuild() { # $1 service dir, $2 image name
   local args=(-q -f "$root/docker/$1/Dockerfile" --build-arg "BASE_IMAGE=$(ref shipay-base)" -t "$(ref "$2")")
   [ -n "${BUILD_CA_BUNDLE:-}" ] && args+=(--secret "id=build_ca,src=$BUILD_CA_BUNDLE")
+  docker build "${args[@]}" "$ctx" >/dev/null # warm: the copy as it is (apps may have moved on since the cold build)
   echo "# code change $(date +%s%N)" >> "$ctx/apps/$1/src/$1/__init__.py"
   local t0; t0="$(now)"
   docker build "${args[@]}" "$ctx" >/dev/null
@@ -48,4 +49,4 @@ api="$(size shipay-api-rest)"
 worker="$(size shipay-async-worker)"
 echo "| shipay-api-rest | $(mb "$api") MB | $(mb $((api - base))) MB | ${api_rebuild} s |"
 echo "| shipay-async-worker | $(mb "$worker") MB | $(mb $((worker - base))) MB | ${worker_rebuild} s |"
-docker rmi "$(ref shipay-base)" "$(ref shipay-api-rest)" "$(ref shipay-async-worker)" >/dev/null 2>&1 || true
+docker images --format '{{.Repository}}:{{.Tag}}' | grep '^shipay-ci.local/bench/' | xargs -r docker rmi >/dev/null 2>&1 || true
