@@ -35,12 +35,13 @@ done
 
 run() { # label conns url [wrk args...]
   local label="$1" c="$2" url="$3"; shift 3
-  wrk -t2 -c"$c" -d"$duration" --latency "$@" "$url" >"$out/wrk-$label.txt" 2>&1
+  local file="$out/wrk-${label//[^A-Za-z0-9]/_}.txt"
+  wrk -t2 -c"$c" -d"$duration" --latency "$@" "$url" >"$file" 2>&1
   local rps p50 p99 errors
-  rps="$(awk '/^Requests\/sec/ {print $2}' "$out/wrk-$label.txt")"
-  p50="$(awk '$1 == "50%" {print $2}' "$out/wrk-$label.txt")"
-  p99="$(awk '$1 == "99%" {print $2}' "$out/wrk-$label.txt")"
-  errors="$(grep -E 'Non-2xx|Socket errors' "$out/wrk-$label.txt" | tr -s ' ' | paste -sd ';' -)"
+  rps="$(awk '/^Requests\/sec/ {print $2}' "$file")"
+  p50="$(awk '$1 == "50%" {print $2}' "$file")"
+  p99="$(awk '$1 == "99%" {print $2}' "$file")"
+  errors="$(grep -E 'Non-2xx|Socket errors' "$file" | tr -s ' ' | paste -sd ';' - || true)"
   printf '| %-32s | %5s | %10s | %8s | %8s | %s\n' "$label" "$c" "$rps" "$p50" "$p99" "${errors:-}"
 }
 
