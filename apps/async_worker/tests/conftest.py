@@ -108,11 +108,34 @@ def servers():
     return {"db": DB_URL, "kafka": KAFKA}
 
 
+API_TLS_PORT = int(os.environ.get("TEST_API_TLS_PORT", "18443"))
+
+
 @pytest.fixture(scope="session")
-def api(servers):
-    svc = Service("api_rest", [str(API_BIN)], common_env() | {"API_PORT": str(API_PORT)}, API_PORT).start()
+def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "tls.crt", d / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def api(servers, tls_cert):
+    env = common_env() | {
+        "API_PORT": str(API_PORT),
+        "API_TLS_PORT": str(API_TLS_PORT),
+        "API_TLS_CERT_FILE": str(tls_cert[0]),
+        "API_TLS_KEY_FILE": str(tls_cert[1]),
+    }
+    svc = Service("api_rest", [str(API_BIN)], env, API_PORT).start()
     yield svc
-    svc.stop()
+    took = svc.stop()
+    assert svc.proc.returncode == 0, f"api_rest exited {svc.proc.returncode} after SIGTERM; see {svc.log}"
+    assert took < 25
 
 
 def make_worker(**env) -> Service:

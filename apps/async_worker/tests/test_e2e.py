@@ -3,14 +3,16 @@
 import json
 import os
 import re
+import ssl
 import subprocess
+import urllib.request
 import time
 import uuid
 
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from conftest import KAFKA, REPO, http, server, stats, wait_for
+from conftest import API_BIN, API_TLS_PORT, KAFKA, REPO, http, server, stats, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -159,3 +161,18 @@ def test_schemathesis_finds_no_5xx_nor_schema_violation(api):
         capture_output=True, text=True, timeout=300,
     )
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
+
+
+def test_https_listener_serves_the_same_app(api, tls_cert):
+    ctx = ssl.create_default_context(cafile=str(tls_cert[0]))
+    with urllib.request.urlopen(f"https://127.0.0.1:{API_TLS_PORT}/ready", context=ctx, timeout=5) as resp:
+        assert resp.status == 200
+        assert json.loads(resp.read())["checks"] == {"postgres": "ok"}
+
+
+def test_migrate_command_is_idempotent_and_safe_in_parallel(servers):
+    env = os.environ | {"DATABASE_URL": servers["db"]}
+    procs = [subprocess.Popen([str(API_BIN.with_name("api-rest-migrate"))], env=env, stdout=subprocess.PIPE) for _ in range(3)]
+    outs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert all("schema up to date" in o for o in outs)
