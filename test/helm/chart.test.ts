@@ -478,6 +478,44 @@ describe('database password', () => {
   });
 });
 
+describe('NOTES.txt', () => {
+  const work = mkdtempSync(join(tmpdir(), 'shipay-notes-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  /** `helm template` never prints NOTES.txt, so a copy of the chart renders it as a value. */
+  function notes(args: string[] = []): string {
+    const chart = join(work, `chart-${Math.random().toString(36).slice(2)}`);
+    cpSync(CHART_DIR, chart, { recursive: true });
+    const body = readFileSync(join(chart, 'templates', 'NOTES.txt'), 'utf8');
+    writeFileSync(
+      join(chart, 'templates', '_zz_notes.tpl'),
+      `{{- define "zz.notes" -}}\n${body}{{- end }}\n`,
+    );
+    writeFileSync(join(chart, 'templates', 'zz-notes.yaml'), 'notes: {{ include "zz.notes" . | quote }}\n');
+    const result = template(['--show-only', 'templates/zz-notes.yaml', ...args], chart);
+    assert.equal(result.status, 0, result.stderr);
+    return (parseYaml(result.stdout) as { notes: string }).notes;
+  }
+
+  it('tells how to reach the API over TLS with the chart CA, and how to run helm test', () => {
+    const text = notes();
+    assert.match(text, /port-forward svc\/shipay-api-rest 8443:443/);
+    assert.match(text, /get configmap shipay-ca -o jsonpath='\{\.data\.ca\\\.crt\}' > shipay-ca\.crt/);
+    assert.match(
+      text,
+      /curl --cacert shipay-ca\.crt --resolve shipay-api-rest\.shipay\.svc:8443:127\.0\.0\.1 https:\/\/shipay-api-rest\.shipay\.svc:8443\/health/,
+    );
+    assert.match(text, /helm test shipay -n shipay/);
+  });
+
+  it('with cert-manager the CA comes from the TLS Secret; externals are named', () => {
+    const text = notes(['--set', 'apiRest.tls.certManager.enabled=true', ...EXTERNALS]);
+    assert.match(text, /get secret shipay-api-rest-tls .*base64 -d > shipay-ca\.crt/);
+    assert.match(text, /Kafka: external \(b-1\.msk\.example\.com:9092,b-2/);
+    assert.match(text, /PostgreSQL: external \(shipay\.rds\.example\.com:5432\)/);
+  });
+});
+
 describe('NetworkPolicies', () => {
   it('default deny for every pod of the release, then DNS and the flows the system needs', () => {
     const objects = render(['--set', 'networkPolicy.enabled=true']);
