@@ -146,7 +146,6 @@ export async function processLogs(options: MoveOptions): Promise<MoveSummary> {
   const fields = (f: Fields): Fields | undefined => (json ? f : undefined);
 
   await checkSource(source);
-  await prepareDest(source, dest, dryRun, log);
 
   const counts = { moved: 0, skipped: 0, failed: 0, recovered: 0 };
   let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
@@ -279,6 +278,7 @@ export async function processLogs(options: MoveOptions): Promise<MoveSummary> {
           'run as a user who can write to the source folder (moving files out of it needs that too)',
         );
       }
+      await prepareDest(source, dest, dryRun, log);
       if (lock.tookOver)
         log.warn(`took over a stale lock left by PID ${lock.tookOver.pid}, which is no longer running`);
       const recovery = await recoverJournal(journalPath, source);
@@ -290,6 +290,7 @@ export async function processLogs(options: MoveOptions): Promise<MoveSummary> {
         );
       }
     }
+    if (dryRun) await prepareDest(source, dest, dryRun, log);
     const { files, others } = await countEntries(source);
     log.info(
       `start: ${dryRun ? 'dry run, ' : ''}moving ${files} file(s) from ${source} to ${dest}, renamed <name>_${stamp}<ext>`,
