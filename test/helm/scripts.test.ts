@@ -3,12 +3,13 @@
 // that reports an existing cluster, a stub `kind` on PATH stands in for it (said per test).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { fullname, namespaceManifest, releaseNames } from '../../scripts/helm-install.ts';
 import { fromRoot } from '../../scripts/lib/paths.ts';
 import { httpsGetVerified } from '../../scripts/lib/port-forward.ts';
@@ -134,6 +135,30 @@ describe('kind-up', () => {
     const badConfig = script('kind-up.ts', ['--dry-run', '--config', 'nope.yaml']);
     assert.equal(badConfig.status, 2);
     assert.match(badConfig.stderr, /kind config not found: .*nope\.yaml/);
+  });
+});
+
+describe('kind/cluster.yaml', () => {
+  it('one control plane and two workers labelled with the capacity types the chart schedules on', () => {
+    const cluster = parseYaml(readFileSync(fromRoot('kind/cluster.yaml'), 'utf8')) as {
+      kind: string;
+      apiVersion: string;
+      nodes: { role: string; labels?: Record<string, string> }[];
+    };
+    assert.equal(cluster.kind, 'Cluster');
+    assert.equal(cluster.apiVersion, 'kind.x-k8s.io/v1alpha4');
+    assert.deepEqual(
+      cluster.nodes.map((n) => n.role),
+      ['control-plane', 'worker', 'worker'],
+    );
+    const values = parseYaml(readFileSync(fromRoot('helm/shipay/values.yaml'), 'utf8'));
+    const key = values.scheduling.capacityTypeLabel;
+    const workers = cluster.nodes.filter((n) => n.role === 'worker').map((n) => n.labels?.[key]);
+    assert.deepEqual(workers, [
+      values.apiRest.scheduling.capacityType,
+      values.asyncWorker.scheduling.capacityType,
+    ]);
+    assert.deepEqual(workers, ['spot', 'ondemand']);
   });
 });
 
