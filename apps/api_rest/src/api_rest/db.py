@@ -12,6 +12,21 @@ from .settings import Settings
 
 log = logging.getLogger("api_rest.db")
 
+# After a database error, connections are checked at checkout for a while: a PostgreSQL restart
+# leaves every pooled connection dead. Checking always would cost a round trip per request.
+CHECK_AFTER_ERROR_SECONDS = 30
+_last_error = -float("inf")
+
+
+def note_database_error() -> None:
+    global _last_error
+    _last_error = time.monotonic()
+
+
+async def _check_if_recent_error(conn) -> None:
+    if time.monotonic() - _last_error < CHECK_AFTER_ERROR_SECONDS:
+        await AsyncConnectionPool.check_connection(conn)
+
 
 def make_pool(settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(
@@ -21,8 +36,7 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
         timeout=3,  # a request waits this long for a connection before it gets 503
         open=False,
         kwargs={"connect_timeout": 3},
-        # A connection broken by a PostgreSQL restart is detected at checkout, not by a user.
-        check=AsyncConnectionPool.check_connection,
+        check=_check_if_recent_error,
         name="api",
     )
 

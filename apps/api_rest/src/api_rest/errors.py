@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
+from .db import note_database_error
+
 log = logging.getLogger("api_rest.errors")
 
 
@@ -38,6 +40,7 @@ async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
 
 
 async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    note_database_error()
     log.warning("PostgreSQL unavailable", extra={"error": str(exc)})
     return JSONResponse(
         {"error": "service_unavailable", "detail": "the database is unavailable; retry later"},

@@ -7,9 +7,12 @@ between the two republishes the row; consumers deduplicate by event_id, so the e
 import asyncio
 import logging
 
+import psycopg
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from psycopg_pool import AsyncConnectionPool
+
+from .db import note_database_error
 
 from .metrics import OUTBOX_OLDEST, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from .settings import Settings
@@ -83,6 +86,8 @@ class OutboxRelay:
                 if published >= self.settings.outbox_batch_size:
                     continue
             except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+                if isinstance(exc, psycopg.Error):
+                    note_database_error()
                 log.warning("outbox relay failed; will retry", extra={"error": str(exc), "retry_in": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ..db import note_database_error
+
 router = APIRouter()
 
 
@@ -31,6 +33,7 @@ async def ready(request: Request) -> JSONResponse:
                 await conn.execute("SELECT 1")
         checks = {"postgres": "ok"}
     except Exception as exc:  # noqa: BLE001 - any failure means not ready, and says why
+        note_database_error()
         checks = {"postgres": f"error: {type(exc).__name__}: {exc}"[:300]}
     ok = all(v == "ok" for v in checks.values())
     return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
