@@ -3,6 +3,7 @@
 // in Prometheus' alerts API. Everything is real (PostgreSQL, Kafka, both services, Debian's
 // Prometheus); only the rules' `for` durations and range windows are shortened, in a test-only
 // copy derived from helm/shipay/files/alert-rules.yaml, so a run takes minutes, not hours.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,6 +81,21 @@ const PHASES: Phase[] = [
     restore: (stack) => stack.server('postgres', 'start'),
   },
   {
+    name: 'lag',
+    fault:
+      'PostgreSQL stopped while events keep arriving on comments.created: the worker retries, its lag grows',
+    expect: ['ShipayConsumerLagGrowing'],
+    inject: async (stack) => {
+      await stack.server('postgres', 'stop');
+      producer = produceEvents(stack, 200);
+    },
+    restore: async (stack) => {
+      producer?.kill('SIGTERM');
+      producer = undefined;
+      await stack.server('postgres', 'start');
+    },
+  },
+  {
     name: 'kafka',
     fault: 'Kafka stopped: comments are stored, the outbox cannot publish',
     expect: ['ShipayOutboxNotDraining'],
@@ -93,6 +109,28 @@ const PHASES: Phase[] = [
     inject: (stack) => stack.stop('worker'),
   },
 ];
+
+let producer: ChildProcess | undefined;
+
+/** Valid comment events straight to Kafka (`perSecond`), as the api's outbox would publish them. */
+function produceEvents(stack: LocalStack, perSecond: number): ChildProcess {
+  const code = [
+    'import json, sys, time, uuid',
+    'from confluent_kafka import Producer',
+    "p = Producer({'bootstrap.servers': sys.argv[1]})",
+    'while True:',
+    '    for i in range(int(sys.argv[2])):',
+    "        event = {'event_id': str(uuid.uuid4()), 'type': 'comment.created', 'content_id': 70 + i}",
+    "        p.produce('comments.created', key=str(70 + i).encode(), value=json.dumps(event).encode())",
+    '    p.poll(0)',
+    '    time.sleep(1)',
+  ].join('\n');
+  return spawn(
+    fromRoot('apps/async_worker/.venv/bin/python'),
+    ['-c', code, `127.0.0.1:${stack.ports.kafka}`, String(perSecond)],
+    { stdio: 'ignore' },
+  );
+}
 
 /** Steady writes and reads from a few clients, paced so the bench does not hog the CPU. */
 function startLoad(
@@ -297,6 +335,7 @@ async function main(): Promise<number> {
       });
     }
   } finally {
+    producer?.kill('SIGTERM');
     await load?.stop();
     results.push({ phase: 'load', responses: Object.fromEntries(load?.counts ?? []) });
     await prometheus?.stop();
