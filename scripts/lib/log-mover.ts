@@ -1,4 +1,4 @@
-import { constants, type Dirent } from 'node:fs';
+import { constants, type Dirent, linkSync, unlinkSync } from 'node:fs';
 import {
   access,
   copyFile,
@@ -183,6 +183,23 @@ export async function processLogs(options: MoveOptions): Promise<MoveSummary> {
     }
   };
 
+  /**
+   * The same with blocking calls, for the same-filesystem path: link and unlink in one folder
+   * serialize in the kernel anyway, and skipping the thread pool round trips roughly halves the
+   * CPU per file. Copies (slow, I/O bound) keep the concurrent async path.
+   */
+  const linkFreeSync = (from: string, name: string): string => {
+    for (let n = 0; ; n++) {
+      const candidate = targetName(name, stamp, n);
+      try {
+        linkSync(from, join(dest, candidate));
+        return candidate;
+      } catch (error) {
+        if (errno(error) !== 'EEXIST') throw error;
+      }
+    }
+  };
+
   const copyMove = async (name: string, seq: number): Promise<Outcome> => {
     const from = join(source, name);
     try {
@@ -247,8 +264,8 @@ export async function processLogs(options: MoveOptions): Promise<MoveSummary> {
     }
     if (copyMode) return copyMove(name, seq);
     try {
-      const to = await linkFree(from, name);
-      await unlink(from);
+      const to = linkFreeSync(from, name);
+      unlinkSync(from);
       return moved(name, to, 'rename');
     } catch (error) {
       const code = errno(error);
