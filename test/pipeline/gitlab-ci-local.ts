@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,8 @@ export type RefVariables = Record<string, string | undefined>;
  */
 export function scratchRepo(files: Record<string, string>): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gcl-'));
+  // Readable like a runner's checkout: some unit tests drop to an unprivileged user.
+  chmodSync(dir, 0o755);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const remove = () => {
     rmSync(dir, { recursive: true, force: true });
