@@ -92,6 +92,34 @@ export async function main(argv?: string[]): Promise<number> {
           task.title = `Release ${tags}`;
         },
       },
+      {
+        // gitflow: a release tag must point at a commit already merged into the default branch.
+        title: 'Check the release tag is on the default branch',
+        enabled: () => Boolean(fromCi && process.env.CI_COMMIT_TAG),
+        task: async (_c, task) => {
+          const branch = process.env.CI_DEFAULT_BRANCH || 'main';
+          task.title = `Check tag ${process.env.CI_COMMIT_TAG} is on ${branch}`;
+          await cli.runner.query([
+            'git',
+            'fetch',
+            '--quiet',
+            'origin',
+            `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+          ]);
+          const onBranch = await cli.runner.query(
+            ['git', 'merge-base', '--is-ancestor', 'HEAD', `origin/${branch}`],
+            {
+              nothrow: true,
+            },
+          );
+          if (onBranch.exitCode !== 0) {
+            throw new UserError(
+              `tag ${process.env.CI_COMMIT_TAG} points at a commit that is not on ${branch}: nothing published`,
+              `merge the release or hotfix branch into ${branch} first, then tag the merge commit`,
+            );
+          }
+        },
+      },
       { title: 'Preflight: docker and the Docker daemon', task: () => preflight(cli.runner, ['docker']) },
       {
         title: 'Load the images built by the build stage',

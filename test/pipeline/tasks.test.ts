@@ -255,14 +255,31 @@ describe('tasks/deploy.ts --target compose and cluster (stand-ins)', () => {
 });
 
 describe('tasks/release.ts and tasks/teardown.ts (stand-ins)', () => {
+  const GIT_STANDIN = {
+    PATH: `${join(TOOLCHAIN, 'steps')}:${join(TOOLCHAIN, 'git')}:${join(TOOLCHAIN, 'tools')}:/usr/bin:/bin`,
+  };
+
   it('release: build then push with the extra tags a vX.Y.Z tag implies', async () => {
-    const r = await runTask('release', ['--from-ci', '--yes'], { CI_COMMIT_TAG: 'v1.2.0' });
+    const r = await runTask('release', ['--from-ci', '--yes'], { ...GIT_STANDIN, CI_COMMIT_TAG: 'v1.2.0' });
     assert.equal(r.code, 0, r.output);
     assert.deepEqual(r.calls, [
+      'git fetch --quiet origin +refs/heads/main:refs/remotes/origin/main',
+      'git merge-base --is-ancestor HEAD origin/main',
       'docker info --format {{.ServerVersion}}',
       `${STEP}build.ts --version 1.2.0`,
       `${STEP}push.ts --version 1.2.0 --extra-tag 1.2 --extra-tag latest`,
     ]);
+  });
+
+  it('release: a vX.Y.Z tag that is not on main publishes nothing', async () => {
+    const r = await runTask('release', ['--from-ci', '--yes'], {
+      ...GIT_STANDIN,
+      CI_COMMIT_TAG: 'v1.2.0',
+      STANDIN_FAIL: 'merge-base',
+    });
+    assert.equal(r.code, 2, r.output);
+    assert.match(r.output, /tag v1\.2\.0 points at a commit that is not on main: nothing published/);
+    assert.ok(!r.calls.some((c) => c.includes('build.ts') || c.includes('push.ts')), r.calls.join('\n'));
   });
 
   it('release: the build stage saves instead of pushing, the push stage loads instead of building', async () => {
