@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, UserError } from './exit-codes.ts';
 import { fromRoot } from './paths.ts';
-import { waitFor } from './prometheus.ts';
+import { StopWaiting, waitFor } from './prometheus.ts';
 import type { Runner } from './runner.ts';
 
 /**
@@ -22,9 +22,9 @@ export interface StackPorts {
 
 type Service = 'api' | 'worker';
 
-const SERVICES: Record<Service, { app: string; bin: string }> = {
-  api: { app: 'apps/api_rest', bin: 'api-rest' },
-  worker: { app: 'apps/async_worker', bin: 'async-worker' },
+const SERVICES: Record<Service, { app: string; bin: string; entry: string }> = {
+  api: { app: 'apps/api_rest', bin: 'api-rest', entry: 'api_rest.server' },
+  worker: { app: 'apps/async_worker', bin: 'async-worker', entry: 'async_worker.main' },
 };
 
 export class LocalStack {
@@ -54,10 +54,10 @@ export class LocalStack {
 
   /** Fails before starting anything when a service's virtualenv is missing. */
   static checkInstalled(): void {
-    for (const { app, bin } of Object.values(SERVICES)) {
-      if (!existsSync(fromRoot(app, '.venv', 'bin', bin))) {
+    for (const { app } of Object.values(SERVICES)) {
+      if (!existsSync(fromRoot(app, '.venv', 'bin', 'python'))) {
         throw new UserError(
-          `${app} is not installed (no .venv/bin/${bin})`,
+          `${app} is not installed (no .venv/bin/python)`,
           `run: (cd ${app} && poetry install --only main)`,
           ExitCode.missingPrerequisite,
         );
@@ -76,7 +76,7 @@ export class LocalStack {
 
   /** Starts a service and waits until its /health answers. */
   async start(service: Service): Promise<void> {
-    const { app, bin } = SERVICES[service];
+    const { app, bin, entry } = SERVICES[service];
     const log = openSync(join(this.workDir, `${service}.log`), 'a');
     const env = {
       ...process.env,
@@ -88,8 +88,18 @@ export class LocalStack {
       WORKER_HTTP_PORT: String(this.ports.worker),
       LOG_LEVEL: 'INFO',
     };
-    const child = spawn(fromRoot(app, '.venv', 'bin', bin), [], { env, stdio: ['ignore', log, log] });
+    // The console script's own code, run by the venv's python: `poetry install` elsewhere rewrites
+    // .venv/bin/<script>, and a spawn that lands in that window fails with ENOENT.
+    const code = `import sys; from ${entry} import main; sys.exit(main())`;
+    const child = spawn(fromRoot(app, '.venv', 'bin', 'python'), ['-c', code], {
+      env,
+      stdio: ['ignore', log, log],
+    });
     this.children.set(service, child);
+    let spawnError: Error | undefined;
+    child.once('error', (error) => {
+      spawnError = error;
+    });
     child.once('exit', (code, signal) => {
       if (this.children.get(service) === child) {
         this.unexpectedExits.push(
@@ -100,7 +110,8 @@ export class LocalStack {
     await waitFor(
       `${service} /health on ${this.url(service)} (log: ${join(this.workDir, `${service}.log`)})`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}`);
+        if (spawnError) throw new StopWaiting(`cannot run ${bin}: ${spawnError.message}`);
+        if (child.exitCode !== null) throw new StopWaiting(`${bin} exited with ${child.exitCode}`);
         const r = await fetch(`${this.url(service)}/health`, { signal: AbortSignal.timeout(2_000) });
         return r.ok ? true : undefined;
       },

@@ -64,6 +64,9 @@ export class PrometheusApi {
   }
 }
 
+/** Thrown by a probe to stop waiting at once (the process it waits for is gone). */
+export class StopWaiting extends Error {}
+
 /** Polls `probe` until it returns a value other than undefined, or fails naming `what`. */
 export async function waitFor<T>(
   what: string,
@@ -77,6 +80,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof StopWaiting) throw new Error(`gave up waiting for ${what}: ${error.message}`);
       lastError = error;
     }
     await sleep(intervalMs);
@@ -116,15 +120,22 @@ export async function startPrometheus(options: {
     ],
     { stdio: ['ignore', log, log] },
   );
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
   const api = new PrometheusApi(`http://127.0.0.1:${options.port}`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (spawnError || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
   };
   try {
     await waitFor(`Prometheus on port ${options.port} (log: ${logFile})`, async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
+      if (spawnError)
+        throw new StopWaiting(`cannot run prometheus (apt-get install prometheus): ${spawnError.message}`);
+      if (child.exitCode !== null) throw new StopWaiting(`prometheus exited with ${child.exitCode}`);
       return (await api.ready()) ? true : undefined;
     });
   } catch (error) {
