@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { fromRoot } from '../../scripts/lib/paths.ts';
 import {
   COMPOSE_FILE,
   DASHBOARD_FILE,
@@ -20,6 +23,7 @@ interface ComposeService {
   cap_drop?: string[];
 }
 
+const readYamlText = (text: string) => parse(text) as { services: Record<string, unknown> };
 const compose = () => readYaml<{ services: Record<string, ComposeService> }>(COMPOSE_FILE);
 /** Bind mounts of a compose service as [absolute source, container target]. */
 const binds = (service: ComposeService) =>
@@ -123,6 +127,34 @@ describe('compose monitoring profile', () => {
       for (const port of service.ports ?? [])
         assert.match(port, /^\$\{MONITORING_BIND_ADDRESS:-127\.0\.0\.1\}:/);
     }
+  });
+
+  it('is accepted by docker-compose together with the stack, and demands the Grafana password', () => {
+    const config = (env: Record<string, string>) =>
+      spawnSync(
+        'docker-compose',
+        [
+          '-f',
+          fromRoot('compose/docker-compose.yaml'),
+          '-f',
+          COMPOSE_FILE,
+          '--profile',
+          'monitoring',
+          'config',
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } },
+      );
+    const ok = config({ POSTGRES_PASSWORD: 'x', GRAFANA_ADMIN_PASSWORD: 'y' });
+    if (ok.error)
+      throw new Error(`docker-compose not runnable (apt-get install docker-compose): ${ok.error.message}`);
+    assert.equal(ok.status, 0, ok.stderr);
+    const services = readYamlText(ok.stdout).services;
+    for (const name of ['prometheus', 'grafana', 'node-exporter', 'api_rest', 'async_worker']) {
+      assert.ok(services[name], `${name} in the merged config`);
+    }
+    const missing = config({ POSTGRES_PASSWORD: 'x' });
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /GRAFANA_ADMIN_PASSWORD/);
   });
 
   it('mounts the chart rule file and the Prometheus config, and every mounted path exists', () => {
