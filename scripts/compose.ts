@@ -204,7 +204,7 @@ async function main(): Promise<number> {
     }
     log.info('the stack is healthy', {
       project,
-      api: `http://localhost:${process.env.API_HOST_PORT || 8000}/health`,
+      api: cli.flag('deps-only') ? undefined : `http://localhost:${process.env.API_HOST_PORT || 8000}/health`,
     });
   }
   return ExitCode.ok;
