@@ -84,8 +84,13 @@ export class Runner {
       quiet: !options.stream,
       verbose: false,
       nothrow: true,
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      ...(options.stream ? { stdio: ['pipe', 'inherit', 'inherit'] as const } : {}),
+      // Without input, stdin is /dev/null: a command that reads it gets EOF instead of hanging.
+      ...(options.input ? { input: options.input } : {}),
+      stdio: [
+        options.input ? 'pipe' : 'ignore',
+        options.stream ? 'inherit' : 'pipe',
+        options.stream ? 'inherit' : 'pipe',
+      ],
     });
     let output: ProcessOutput;
     try {

@@ -32,6 +32,12 @@ describe('Runner', () => {
     assert.doesNotMatch(output(), /s3cret/);
   });
 
+  it('gives commands that read stdin an immediate EOF when there is no input', async () => {
+    const { runner: r } = runner(false);
+    assert.equal((await r.run(['cat'])).stdout, '');
+    assert.equal((await r.run(['cat'], { input: '' })).stdout, '');
+  });
+
   it('throws CommandFailedError naming the command and its stderr, or returns with nothrow', async () => {
     const { runner: r } = runner(false);
     await assert.rejects(r.run(['sh', '-c', 'echo broken >&2; exit 3']), (error: unknown) => {
