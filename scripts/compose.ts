@@ -174,14 +174,16 @@ async function main(): Promise<number> {
     const variable = `${image.key.toUpperCase()}_IMAGE`;
     if (!process.env[variable]) env[variable] = imageRef(image, at, version);
   }
-  // down and ps never use the password, but compose interpolates the whole file.
-  if (action !== 'up' && !process.env.POSTGRES_PASSWORD) env.POSTGRES_PASSWORD = 'unused';
-  if (action === 'up' && !process.env.POSTGRES_PASSWORD) {
+  const secrets = ['POSTGRES_PASSWORD', ...(cli.flag('monitoring') ? ['GRAFANA_ADMIN_PASSWORD'] : [])];
+  const unset = secrets.filter((name) => !process.env[name]);
+  if (action === 'up' && unset.length > 0) {
     throw new UserError(
-      'POSTGRES_PASSWORD is not set',
-      'set it in the environment or .env (see .env.example)',
+      `${unset.join(' and ')} not set`,
+      'set them in the environment or .env (see .env.example)',
     );
   }
+  // down and ps never use the passwords, but compose interpolates the whole file.
+  for (const name of unset) env[name] = 'unused';
 
   const services = cli.flag('deps-only') ? DEPS : [];
   const args =

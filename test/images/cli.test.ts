@@ -114,4 +114,16 @@ describe('compose.ts', () => {
     assert.equal((await script('compose.ts', ['up', '--dry-run'], base)).code, 2);
     assert.equal((await script('compose.ts', ['restart'], base)).code, 2);
   });
+
+  test('--monitoring needs GRAFANA_ADMIN_PASSWORD to start, not to stop', async () => {
+    const up = await script('compose.ts', ['up', '--monitoring', '--dry-run'], {
+      ...base,
+      POSTGRES_PASSWORD: 'x',
+    });
+    assert.equal(up.code, 2);
+    assert.match(up.stdout + up.stderr, /GRAFANA_ADMIN_PASSWORD not set/);
+    const down = await script('compose.ts', ['down', '--monitoring', '--dry-run'], base);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /docker-compose\.monitoring\.yaml --profile monitoring down/);
+  });
 });
