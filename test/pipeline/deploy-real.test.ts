@@ -117,6 +117,16 @@ describe('tasks/deploy.ts --target compose on the real Docker engine', () => {
 
   after(async () => {
     if (!process.env.KEEP_STACK) await run(['scripts/compose.ts', 'down', '--volumes'], env);
+    // Untag the per-commit tags build.ts adds; the deploy-test tags stay as the next run's cache.
+    const listed = spawnSync(
+      'docker',
+      ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', 'localhost/shipay-deploy-test/*'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const stale = listed.stdout.split('\n').filter((ref) => ref && !ref.endsWith(':deploy-test'));
+    if (stale.length) spawnSync('docker', ['image', 'rm', ...stale], { stdio: 'ignore' });
   });
 
   it(
