@@ -53,6 +53,12 @@ export const spec: CliSpec = {
       description: 'target platform, e.g. linux/amd64',
     },
     'no-cache': { type: 'boolean', description: 'ignore the build cache' },
+    'cache-from': {
+      type: 'string',
+      value: 'TAG',
+      env: 'BUILD_CACHE_FROM',
+      description: 'reuse layers of <repository>:TAG from the registry (CI: develop) and embed inline cache',
+    },
     'python-image': {
       type: 'string',
       value: 'REF',
@@ -91,6 +97,8 @@ export interface BuildOptions {
   only: ImageKey[];
   platform?: string;
   noCache: boolean;
+  /** Tag of published images whose layers seed this build. */
+  cacheFrom?: string;
   pythonImage?: string;
   baseImage?: string;
   buildCa?: string;
@@ -134,6 +142,12 @@ export function buildCommand(image: ImageSpec, options: BuildOptions, baseRef: s
   for (const [name, value] of Object.entries(args)) if (value) cmd.push('--build-arg', `${name}=${value}`);
   if (options.platform) cmd.push('--platform', options.platform);
   if (options.noCache) cmd.push('--no-cache');
+  if (options.cacheFrom) {
+    // Inline cache records the final stage's layers in the pushed image, so the next
+    // pipeline can pull only the metadata and reuse every unchanged layer.
+    cmd.push('--cache-from', imageRef(image, options.at, options.cacheFrom));
+    cmd.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
+  }
   if (options.buildCa && image.key !== 'base') cmd.push('--secret', `id=build_ca,src=${options.buildCa}`);
   cmd.push(image.context);
   return cmd;
@@ -165,6 +179,7 @@ async function main(): Promise<number> {
     only,
     platform,
     noCache: cli.flag('no-cache'),
+    cacheFrom: setting(cli.str('cache-from'), 'BUILD_CACHE_FROM'),
     pythonImage: setting(cli.str('python-image'), 'PYTHON_IMAGE'),
     baseImage: setting(cli.str('base-image'), 'BASE_IMAGE'),
     buildCa,

@@ -55,6 +55,23 @@ describe('build.ts', () => {
     assert.match(lines[2] ?? '', /shipay-async-worker:1\.2\.3/);
   });
 
+  test('--cache-from seeds each image from its own published tag and embeds inline cache', async () => {
+    const r = await script('build.ts', ['--dry-run', '--version', '2.0.0', '--namespace', 'ns'], {
+      ...base,
+      BUILD_CACHE_FROM: 'develop',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('+ docker build'));
+    assert.equal(lines.length, 3);
+    for (const [i, name] of ['shipay-base', 'shipay-api-rest', 'shipay-async-worker'].entries()) {
+      assert.ok(
+        lines[i]?.includes(`--cache-from docker.io/ns/${name}:develop --build-arg BUILDKIT_INLINE_CACHE=1`),
+      );
+    }
+    const plain = await script('build.ts', ['--dry-run', '--version', '2.0.0'], base);
+    assert.doesNotMatch(plain.stdout, /--cache-from|INLINE_CACHE/);
+  });
+
   test('an unreachable daemon exits 4 naming the fix', async () => {
     const r = await script('build.ts', ['--version', 'x'], deadDaemon);
     assert.equal(r.code, 4);
