@@ -7,6 +7,7 @@ import { imageExists, imageSize, megabytes, requireDocker } from './lib/docker.t
 import { ExitCode, UserError } from './lib/exit-codes.ts';
 import {
   gitSha,
+  IMAGE_OPTIONS,
   IMAGES,
   type ImageCoordinates,
   type ImageKey,
@@ -23,24 +24,7 @@ export const spec: CliSpec = {
     'Builds shipay-base, then shipay-api-rest and shipay-async-worker on top of it (BuildKit), each\n' +
     'tagged <registry>/<namespace>/<name>:<version> and :<git-sha>.',
   options: {
-    version: {
-      type: 'string',
-      value: 'V',
-      env: 'IMAGE_TAG',
-      description: 'version tag (default: git describe)',
-    },
-    registry: {
-      type: 'string',
-      value: 'HOST',
-      env: 'IMAGE_REGISTRY',
-      description: 'registry host (default docker.io)',
-    },
-    namespace: {
-      type: 'string',
-      value: 'NS',
-      env: 'IMAGE_NAMESPACE',
-      description: 'account or organisation (default DOCKERHUB_USERNAME, then shipay)',
-    },
+    ...IMAGE_OPTIONS,
     only: {
       type: 'string',
       value: 'LIST',

@@ -5,7 +5,7 @@ import { type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts';
 import { nonNegativeInt, setting } from './lib/config.ts';
 import { requireDocker } from './lib/docker.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
-import { IMAGES, imageCoordinates, imageRef, resolveVersion } from './lib/images.ts';
+import { IMAGE_OPTIONS, IMAGES, imageCoordinates, imageRef, resolveVersion } from './lib/images.ts';
 import { fromRoot } from './lib/paths.ts';
 import type { Runner } from './lib/runner.ts';
 import { which } from './lib/tools.ts';
@@ -18,20 +18,8 @@ export const spec: CliSpec = {
     'up starts Kafka, PostgreSQL, the migration job, api_rest and async_worker (--deps-only: Kafka and\n' +
     'PostgreSQL only); down stops and removes them (--volumes also deletes the data); ps lists them.',
   options: {
+    ...IMAGE_OPTIONS,
     'deps-only': { type: 'boolean', description: 'only Kafka and PostgreSQL (run the services from source)' },
-    version: {
-      type: 'string',
-      value: 'V',
-      env: 'IMAGE_TAG',
-      description: 'tag of our images (default: git describe)',
-    },
-    registry: { type: 'string', value: 'HOST', env: 'IMAGE_REGISTRY', description: 'registry of our images' },
-    namespace: {
-      type: 'string',
-      value: 'NS',
-      env: 'IMAGE_NAMESPACE',
-      description: 'namespace of our images',
-    },
     'project-name': {
       type: 'string',
       value: 'NAME',

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts';
 import { setting } from './lib/config.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
-import { IMAGES, imageCoordinates, resolveVersion } from './lib/images.ts';
+import { IMAGE_OPTIONS, IMAGES, imageCoordinates, resolveVersion } from './lib/images.ts';
 import type { Logger } from './lib/logger.ts';
 import { fromRoot } from './lib/paths.ts';
 import { httpsGetVerified, startPortForward } from './lib/port-forward.ts';
@@ -40,12 +40,7 @@ export const spec: CliSpec = {
       env: 'DEPLOY_ENV',
       description: `environment: ${ENVIRONMENTS.join('|')} (default kind)`,
     },
-    version: {
-      type: 'string',
-      value: 'V',
-      env: 'IMAGE_TAG',
-      description: 'image tag (default: git describe)',
-    },
+    version: IMAGE_OPTIONS.version,
     values: {
       type: 'string',
       value: 'FILE',

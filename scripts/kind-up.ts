@@ -5,7 +5,7 @@ import { type Cli, type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts'
 import { setting } from './lib/config.ts';
 import { imageExists, requireDocker } from './lib/docker.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
-import { IMAGES, imageCoordinates, imageRef, resolveVersion } from './lib/images.ts';
+import { IMAGE_OPTIONS, IMAGES, imageCoordinates, imageRef, resolveVersion } from './lib/images.ts';
 import { fromRoot } from './lib/paths.ts';
 import type { Runner } from './lib/runner.ts';
 import { requireTools } from './lib/tools.ts';
@@ -16,6 +16,7 @@ export const spec: CliSpec = {
     'Creates the kind cluster (or reuses it when it exists), waits until every node is Ready, and\n' +
     'loads the service images the chart runs (shipay-api-rest, shipay-async-worker) into its nodes.',
   options: {
+    ...IMAGE_OPTIONS,
     name: {
       type: 'string',
       value: 'NAME',
@@ -23,24 +24,6 @@ export const spec: CliSpec = {
       description: 'cluster name (default shipay)',
     },
     config: { type: 'string', value: 'FILE', description: 'kind config (default kind/cluster.yaml)' },
-    version: {
-      type: 'string',
-      value: 'V',
-      env: 'IMAGE_TAG',
-      description: 'tag of the images to load (default: git describe)',
-    },
-    registry: {
-      type: 'string',
-      value: 'HOST',
-      env: 'IMAGE_REGISTRY',
-      description: 'registry part of the image names',
-    },
-    namespace: {
-      type: 'string',
-      value: 'NS',
-      env: 'IMAGE_NAMESPACE',
-      description: 'namespace part of the image names',
-    },
     'no-load': {
       type: 'boolean',
       description: 'do not load images (the cluster pulls them from a registry)',

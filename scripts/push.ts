@@ -5,6 +5,7 @@ import { requireDocker } from './lib/docker.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
 import {
   gitSha,
+  IMAGE_OPTIONS,
   IMAGES,
   imageCoordinates,
   imageRef,
@@ -20,24 +21,7 @@ export const spec: CliSpec = {
     'stdin, never argv or the log) and pushes shipay-base, shipay-api-rest and shipay-async-worker\n' +
     'with all their tags (<version>, <git-sha>, --extra-tag). Build them first (scripts/build.ts).',
   options: {
-    version: {
-      type: 'string',
-      value: 'V',
-      env: 'IMAGE_TAG',
-      description: 'version tag (default: git describe)',
-    },
-    registry: {
-      type: 'string',
-      value: 'HOST',
-      env: 'IMAGE_REGISTRY',
-      description: 'registry host (default docker.io)',
-    },
-    namespace: {
-      type: 'string',
-      value: 'NS',
-      env: 'IMAGE_NAMESPACE',
-      description: 'account or organisation (default DOCKERHUB_USERNAME, then shipay)',
-    },
+    ...IMAGE_OPTIONS,
     'extra-tag': {
       type: 'string',
       multiple: true,

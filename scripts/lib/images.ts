@@ -1,3 +1,4 @@
+import type { OptionSpec } from './cli.ts';
 import { setting } from './config.ts';
 import { UserError } from './exit-codes.ts';
 import type { Runner } from './runner.ts';
@@ -31,6 +32,28 @@ export interface ImageCoordinates {
   /** Account or organisation, e.g. the Docker Hub user. */
   namespace: string;
 }
+
+/** The flags that name our images, shared by every script that builds, pushes, loads or runs them. */
+export const IMAGE_OPTIONS = {
+  version: {
+    type: 'string',
+    value: 'V',
+    env: 'IMAGE_TAG',
+    description: 'image tag (default: git describe)',
+  },
+  registry: {
+    type: 'string',
+    value: 'HOST',
+    env: 'IMAGE_REGISTRY',
+    description: 'registry of our images (default docker.io)',
+  },
+  namespace: {
+    type: 'string',
+    value: 'NS',
+    env: 'IMAGE_NAMESPACE',
+    description: 'account or organisation of our images (default DOCKERHUB_USERNAME, then shipay)',
+  },
+} as const satisfies Record<string, OptionSpec>;
 
 /** Registry and namespace from flags, then IMAGE_REGISTRY / IMAGE_NAMESPACE (or DOCKERHUB_USERNAME). */
 export function imageCoordinates(flags: { registry?: string; namespace?: string } = {}): ImageCoordinates {
