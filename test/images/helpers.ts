@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fromRoot } from '../../scripts/lib/paths.ts';
+import { runProcess } from '../support/process.ts';
 
 export const ROOT = fromRoot('.');
 
@@ -14,21 +14,7 @@ export function sh(
   cmd: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const [file, ...args] = cmd;
-    const child = spawn(file as string, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
+  return runProcess(cmd, { ...options, cwd: options.cwd ?? ROOT });
 }
 
 /** Like sh, but fails with the command's output when it exits non-zero. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fromRoot } from '../../scripts/lib/paths.ts';
+import { runProcess } from '../support/process.ts';
 
 // The task lists with the REAL step scripts (scripts/*.ts run through the real npx/tsx).
 // 1) --dry-run for kind: docker/kind/helm/kubectl are the recording stand-ins of
@@ -14,21 +15,9 @@ import { fromRoot } from '../../scripts/lib/paths.ts';
 //    base images of .ci/images (no registry can be pulled here), project shipay-deploy-test, api on 38000.
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: fromRoot(),
-      env: { ...env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  return runProcess([process.execPath, '--import', 'tsx', ...args], {
+    cwd: fromRoot(),
+    env: { ...env, CI: 'true', NO_COLOR: '1' },
   });
 }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { fromRoot } from '../../scripts/lib/paths.ts';
+import { runProcess } from '../support/process.ts';
 
 // These tests run the task lists as processes with RECORDING STAND-INS first on PATH
 // (test/fixtures/toolchain): fake docker, kind, helm and kubectl, and a fake npx in place of the
@@ -29,7 +29,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-function runTask(
+async function runTask(
   list: string,
   args: string[],
   env: Record<string, string> = {},
@@ -37,10 +37,10 @@ function runTask(
 ): Promise<Run> {
   runCount += 1;
   const log = join(work, `calls-${runCount}.log`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fromRoot('tasks', `${list}.ts`), ...args], {
+  const { code, output } = await runProcess(
+    [process.execPath, '--import', 'tsx', fromRoot('tasks', `${list}.ts`), ...args],
+    {
       cwd: fromRoot(),
-      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         PATH: `${join(TOOLCHAIN, 'steps')}:${toolsDir}:/usr/bin:/bin`,
         HOME: work,
@@ -50,25 +50,10 @@ function runTask(
         STANDIN_LOG: log,
         ...env,
       },
-    });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let calls: string[] = [];
-      try {
-        calls = readFileSync(log, 'utf8').trim().split('\n').filter(Boolean);
-      } catch {
-        // nothing was called
-      }
-      resolve({ code, output, calls });
-    });
-  });
+    },
+  );
+  const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : [];
+  return { code, output, calls };
 }
 
 const STEP = 'npx --no-install tsx scripts/';
