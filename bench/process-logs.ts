@@ -15,19 +15,47 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { parseCli } from '../scripts/lib/cli.ts';
+import { ExitCode } from '../scripts/lib/exit-codes.ts';
 import { processLogs } from '../scripts/lib/log-mover.ts';
 import { Logger } from '../scripts/lib/logger.ts';
 
-const { values } = parseArgs({
-  options: {
-    files: { type: 'string', default: '100000' },
-    'bash-files': { type: 'string', default: '5000' },
-    dir: { type: 'string' },
-    contender: { type: 'string' },
-    base: { type: 'string' },
-  },
-});
+const cli = (() => {
+  try {
+    return parseCli({
+      command: 'npx tsx bench/process-logs.ts',
+      summary:
+        'Files/second of process-logs beside the naive bash loop and a raw rename loop (the floor),\n' +
+        'measured in the same run on the same filesystem, with ratios and peak RSS.',
+      options: {
+        files: {
+          type: 'string',
+          value: 'N',
+          description: 'files for process-logs and the raw loop (default 100000)',
+        },
+        'bash-files': { type: 'string', value: 'N', description: 'files for the bash loop (default 5000)' },
+        dir: { type: 'string', value: 'DIR', description: 'where to create the files (default a temp dir)' },
+        contender: {
+          type: 'string',
+          value: 'NAME',
+          description: 'internal: run one contender in this process',
+        },
+        base: { type: 'string', value: 'DIR', description: 'internal: folder of that contender' },
+      },
+      examples: ['task bench:logs', 'task bench:logs -- --files 1000000 --bash-files 2000'],
+    });
+  } catch (error) {
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(ExitCode.usage);
+  }
+})();
+const values = {
+  files: cli.str('files') ?? '100000',
+  'bash-files': cli.str('bash-files') ?? '5000',
+  dir: cli.str('dir'),
+  contender: cli.str('contender'),
+  base: cli.str('base'),
+};
 
 const BASH_LOOP = `cd "$1" && for f in ARQUIVOS/*; do n=\${f##*/}; mv "$f" "ARQUIVOS_PROCESSADOS/\${n%.*}_$(date +%Y%m%d_%H%M%S).\${n##*.}"; done`;
 
