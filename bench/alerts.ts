@@ -14,8 +14,9 @@ import { ExitCode, UserError } from '../scripts/lib/exit-codes.ts';
 import { LocalStack, postComment } from '../scripts/lib/local-stack.ts';
 import type { Logger } from '../scripts/lib/logger.ts';
 import { fromRoot } from '../scripts/lib/paths.ts';
-import { type PrometheusApi, scrapeConfig, startPrometheus, waitFor } from '../scripts/lib/prometheus.ts';
+import { type PrometheusApi, scrapeConfig, startPrometheus } from '../scripts/lib/prometheus.ts';
 import { requireTools } from '../scripts/lib/tools.ts';
+import { waitFor } from '../scripts/lib/wait.ts';
 
 const PORTS = { api: 19000, worker: 19001, postgres: 19432, kafka: 19092, kafkaController: 19093 };
 const PROMETHEUS_PORT = 19090;

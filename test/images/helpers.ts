@@ -33,23 +33,4 @@ export function script(name: string, args: string[], env: NodeJS.ProcessEnv): Pr
   return sh([process.execPath, '--import', 'tsx', fromRoot('scripts', name), ...args], { env });
 }
 
-export async function eventually<T>(
-  what: string,
-  seconds: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,8 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { eventually, must, ROOT, script, sh, sleep } from './helpers.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
+import { must, ROOT, script, sh, sleep } from './helpers.ts';
 
 const STANDINS = {
   PYTHON_IMAGE: 'ci.local/debian-python:3.11-bookworm',
@@ -250,8 +251,10 @@ describe('compose stack (project shipay-test)', () => {
       comments: { comment: string }[];
     };
     assert.deepEqual(list.comments.map((c) => c.comment).sort(), ['comment 0', 'comment 1', 'comment 2']);
-    await eventually('the worker to count 3 comments', 60, async () =>
-      (await processedCount(contentId)) === 3 ? true : undefined,
+    await waitFor(
+      'the worker to count 3 comments',
+      async () => ((await processedCount(contentId)) === 3 ? true : undefined),
+      { timeoutMs: 60_000 },
     );
     const kafka = await containerOf('kafka');
     const consumed = await must([
@@ -292,8 +295,10 @@ describe('compose stack (project shipay-test)', () => {
     await restart;
     console.log(`# during the Kafka restart: ${accepted} accepted, ${refused} refused`);
     assert.ok(accepted > 0);
-    await eventually(`the worker to count ${accepted} comments`, 180, async () =>
-      (await processedCount(contentId)) === accepted ? true : undefined,
+    await waitFor(
+      `the worker to count ${accepted} comments`,
+      async () => ((await processedCount(contentId)) === accepted ? true : undefined),
+      { timeoutMs: 180_000 },
     );
   });
 
@@ -354,8 +359,10 @@ describe('push to a real registry (Debian docker-registry on 127.0.0.1:5000)', (
     );
     const { spawn } = await import('node:child_process');
     registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
-    await eventually('the registry to answer', 20, async () =>
-      (await fetch(`http://${REGISTRY}/v2/`)).status === 401 ? true : undefined,
+    await waitFor(
+      'the registry to answer',
+      async () => ((await fetch(`http://${REGISTRY}/v2/`)).status === 401 ? true : undefined),
+      { timeoutMs: 20_000 },
     );
   });
 

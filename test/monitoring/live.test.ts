@@ -14,9 +14,9 @@ import {
   type Sample,
   scrapeConfig,
   startPrometheus,
-  waitFor,
 } from '../../scripts/lib/prometheus.ts';
 import { Runner } from '../../scripts/lib/runner.ts';
+import { waitFor } from '../../scripts/lib/wait.ts';
 import { alertRules, dashboard, RULES_FILE, resolveGrafanaVariables } from './files.ts';
 
 const PORTS = { api: 19000, worker: 19001, postgres: 19432, kafka: 19092, kafkaController: 19093 };
