@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Daemon } from './daemon.ts';
 import { ExitCode, UserError } from './exit-codes.ts';
 import { fromRoot } from './paths.ts';
-import { StopWaiting, waitFor } from './prometheus.ts';
 import type { Runner } from './runner.ts';
 
 /**
@@ -28,7 +26,7 @@ const SERVICES: Record<Service, { app: string; bin: string; entry: string }> = {
 };
 
 export class LocalStack {
-  private readonly children = new Map<Service, ChildProcess>();
+  private readonly children = new Map<Service, Daemon>();
   /** Services that exited without stop() being asked, with how they ended. */
   readonly unexpectedExits: string[] = [];
 
@@ -77,7 +75,6 @@ export class LocalStack {
   /** Starts a service and waits until its /health answers. */
   async start(service: Service): Promise<void> {
     const { app, bin, entry } = SERVICES[service];
-    const log = openSync(join(this.workDir, `${service}.log`), 'a');
     const env = {
       ...process.env,
       DATABASE_URL: await this.postgresUrl(),
@@ -91,43 +88,28 @@ export class LocalStack {
     // The console script's own code, run by the venv's python: `poetry install` elsewhere rewrites
     // .venv/bin/<script>, and a spawn that lands in that window fails with ENOENT.
     const code = `import sys; from ${entry} import main; sys.exit(main())`;
-    const child = spawn(fromRoot(app, '.venv', 'bin', 'python'), ['-c', code], {
-      env,
-      stdio: ['ignore', log, log],
-    });
-    this.children.set(service, child);
-    let spawnError: Error | undefined;
-    child.once('error', (error) => {
-      spawnError = error;
-    });
-    child.once('exit', (code, signal) => {
-      if (this.children.get(service) === child) {
+    const logFile = join(this.workDir, `${service}.log`);
+    const daemon = new Daemon(bin, fromRoot(app, '.venv', 'bin', 'python'), ['-c', code], { env, logFile });
+    this.children.set(service, daemon);
+    daemon.child.once('exit', (code, signal) => {
+      if (this.children.get(service) === daemon) {
         this.unexpectedExits.push(
           `${service} exited on its own (${signal ?? `exit code ${code}`}) at ${new Date().toISOString()}`,
         );
       }
     });
-    await waitFor(
-      `${service} /health on ${this.url(service)} (log: ${join(this.workDir, `${service}.log`)})`,
-      async () => {
-        if (spawnError) throw new StopWaiting(`cannot run ${bin}: ${spawnError.message}`);
-        if (child.exitCode !== null) throw new StopWaiting(`${bin} exited with ${child.exitCode}`);
-        const r = await fetch(`${this.url(service)}/health`, { signal: AbortSignal.timeout(2_000) });
-        return r.ok ? true : undefined;
-      },
+    await daemon.waitReady(
+      `${service} /health on ${this.url(service)} (log: ${logFile})`,
+      async () => (await fetch(`${this.url(service)}/health`, { signal: AbortSignal.timeout(2_000) })).ok,
       { timeoutMs: 90_000, intervalMs: 500 },
     );
   }
 
   /** Stops a service with SIGTERM (SIGKILL after 15 s). */
   async stop(service: Service): Promise<void> {
-    const child = this.children.get(service);
+    const daemon = this.children.get(service);
     this.children.delete(service);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    if ((await Promise.race([exited.then(() => 'exited'), sleep(15_000)])) !== 'exited')
-      child.kill('SIGKILL');
+    await daemon?.stop(15_000, { killAfterGrace: true });
   }
 
   async startAll(): Promise<void> {

@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Daemon } from './daemon.ts';
 
 export interface Sample {
   metric: Record<string, string>;
@@ -64,31 +64,6 @@ export class PrometheusApi {
   }
 }
 
-/** Thrown by a probe to stop waiting at once (the process it waits for is gone). */
-export class StopWaiting extends Error {}
-
-/** Polls `probe` until it returns a value other than undefined, or fails naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 1_000 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (error instanceof StopWaiting) throw new Error(`gave up waiting for ${what}: ${error.message}`);
-      lastError = error;
-    }
-    await sleep(intervalMs);
-  }
-  const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${detail}`);
-}
-
 export interface LocalPrometheus {
   api: PrometheusApi;
   process: ChildProcess;
@@ -108,8 +83,8 @@ export async function startPrometheus(options: {
 }): Promise<LocalPrometheus> {
   mkdirSync(options.workDir, { recursive: true });
   const logFile = join(options.workDir, 'prometheus.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(
+  const daemon = new Daemon(
+    'prometheus',
     options.binary ?? process.env.PROMETHEUS_BIN ?? 'prometheus',
     [
       `--config.file=${options.configFile}`,
@@ -118,31 +93,17 @@ export async function startPrometheus(options: {
       '--web.enable-lifecycle',
       '--log.level=warn',
     ],
-    { stdio: ['ignore', log, log] },
+    { logFile, installHint: 'apt-get install prometheus' },
   );
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
   const api = new PrometheusApi(`http://127.0.0.1:${options.port}`);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (spawnError || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000)]);
-  };
+  const stop = () => daemon.stop(10_000);
   try {
-    await waitFor(`Prometheus on port ${options.port} (log: ${logFile})`, async () => {
-      if (spawnError)
-        throw new StopWaiting(`cannot run prometheus (apt-get install prometheus): ${spawnError.message}`);
-      if (child.exitCode !== null) throw new StopWaiting(`prometheus exited with ${child.exitCode}`);
-      return (await api.ready()) ? true : undefined;
-    });
+    await daemon.waitReady(`Prometheus on port ${options.port} (log: ${logFile})`, () => api.ready());
   } catch (error) {
     await stop();
     throw error;
   }
-  return { api, process: child, logFile, stop };
+  return { api, process: daemon.child, logFile, stop };
 }
 
 /**
