@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts';
-import { setting } from './lib/config.ts';
+import { listSetting, setting } from './lib/config.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
 import { IMAGE_OPTIONS, IMAGES, imageCoordinates, resolveVersion } from './lib/images.ts';
 import type { Logger } from './lib/logger.ts';
@@ -45,7 +45,8 @@ export const spec: CliSpec = {
       type: 'string',
       value: 'FILE',
       multiple: true,
-      description: 'extra values file (repeatable, applied last)',
+      env: 'HELM_VALUES',
+      description: 'extra values file (repeatable, applied last; env: comma-separated)',
     },
     set: { type: 'string', value: 'K=V', multiple: true, description: 'extra helm --set (repeatable)' },
     'kube-context': {
@@ -260,7 +261,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
     throw new UserError(`--env '${env}' is not one of ${ENVIRONMENTS.join(', ')}`, 'e.g. --env kind');
   }
-  const valuesFiles = (cli.values.values as string[] | undefined) ?? [];
+  const valuesFiles = listSetting(cli.values.values as string[] | undefined, 'HELM_VALUES');
   for (const file of valuesFiles) {
     if (!existsSync(file)) throw new UserError(`values file not found: ${file}`, 'check the --values path');
   }

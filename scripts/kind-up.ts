@@ -2,7 +2,7 @@
 // Challenge step 2: a local kind cluster with spot/ondemand-labelled workers and our images in it.
 import { existsSync } from 'node:fs';
 import { type Cli, type CliSpec, isMain, parseCli, runMain } from './lib/cli.ts';
-import { setting } from './lib/config.ts';
+import { listSetting, setting } from './lib/config.ts';
 import { imageExists, requireDocker } from './lib/docker.ts';
 import { ExitCode, UserError } from './lib/exit-codes.ts';
 import { IMAGE_OPTIONS, IMAGES, imageCoordinates, imageRef, resolveVersion } from './lib/images.ts';
@@ -23,7 +23,26 @@ export const spec: CliSpec = {
       env: 'KIND_CLUSTER_NAME',
       description: 'cluster name (default shipay)',
     },
-    config: { type: 'string', value: 'FILE', description: 'kind config (default kind/cluster.yaml)' },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      env: 'KIND_CONFIG',
+      description: 'kind config (default kind/cluster.yaml)',
+    },
+    image: {
+      type: 'string',
+      value: 'IMAGE',
+      env: 'KIND_NODE_IMAGE',
+      description: "node image for a new cluster (default: kind's own for its version)",
+    },
+    load: {
+      type: 'string',
+      value: 'IMAGE',
+      multiple: true,
+      env: 'KIND_LOAD_IMAGES',
+      description:
+        'also load this local image, e.g. when nodes cannot pull (repeatable; env: comma-separated)',
+    },
     'no-load': {
       type: 'boolean',
       description: 'do not load images (the cluster pulls them from a registry)',
@@ -51,6 +70,8 @@ export const CLUSTER_IMAGES = IMAGES.filter((image) => image.key !== 'base');
 export interface KindUpOptions {
   name: string;
   config: string;
+  /** Node image for a new cluster; kind's default when absent. */
+  nodeImage?: string;
   /** Image refs to load; empty with --no-load. */
   images: string[];
   timeout: string;
@@ -71,9 +92,11 @@ export async function kindUp(
   if (exists) {
     info(`kind cluster ${options.name} exists; reusing it`);
   } else {
-    await runner.run(['kind', 'create', 'cluster', '--name', options.name, '--config', options.config], {
-      stream: true,
-    });
+    const image = options.nodeImage ? ['--image', options.nodeImage] : [];
+    await runner.run(
+      ['kind', 'create', 'cluster', '--name', options.name, '--config', options.config, ...image],
+      { stream: true },
+    );
   }
   await runner.run([
     'kubectl',
@@ -91,7 +114,7 @@ export async function kindUp(
   return !exists;
 }
 
-function options(cli: Cli): { name: string; config: string; timeout: string } {
+function options(cli: Cli): Omit<KindUpOptions, 'images'> {
   const name = setting(cli.str('name'), 'KIND_CLUSTER_NAME', 'shipay');
   if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)) {
     throw new UserError(
@@ -99,12 +122,12 @@ function options(cli: Cli): { name: string; config: string; timeout: string } {
       'use lowercase letters, digits and -',
     );
   }
-  const config = fromRoot(cli.str('config') ?? 'kind/cluster.yaml');
+  const config = fromRoot(setting(cli.str('config'), 'KIND_CONFIG', 'kind/cluster.yaml'));
   if (!existsSync(config)) throw new UserError(`kind config not found: ${config}`, 'pass --config FILE');
   const timeout = cli.str('timeout') ?? '180s';
   if (!/^\d+[smh]$/.test(timeout))
     throw new UserError(`--timeout '${timeout}' is not a duration`, 'e.g. --timeout 300s');
-  return { name, config, timeout };
+  return { name, config, timeout, nodeImage: setting(cli.str('image'), 'KIND_NODE_IMAGE') };
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -117,6 +140,15 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   await requireDocker(runner, (m) => log.warn(m));
   const images: string[] = [];
   if (load) {
+    const extra = listSetting(cli.values.load as string[] | undefined, 'KIND_LOAD_IMAGES');
+    for (const ref of extra) {
+      if (!runner.dryRun && !(await imageExists(runner, ref))) {
+        throw new UserError(
+          `image ${ref} (--load) is not in the local Docker engine`,
+          `docker pull ${ref} first`,
+        );
+      }
+    }
     const version = await resolveVersion(runner, cli.str('version'));
     const at = imageCoordinates({ registry: cli.str('registry'), namespace: cli.str('namespace') });
     for (const image of CLUSTER_IMAGES) {
@@ -128,6 +160,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       }
       images.push(ref);
     }
+    images.push(...extra);
   }
   const created = await kindUp(runner, { ...base, images }, (m) => log.info(m));
   log.info(`kind cluster ${base.name} is ready`, {

@@ -44,3 +44,9 @@ export function requireSetting(value: string | undefined, flagName: string, envN
   }
   return value;
 }
+
+/** A repeatable flag's values, else the environment variable split on commas or spaces. */
+export function listSetting(flags: string[] | undefined, envName: string): string[] {
+  if (flags && flags.length > 0) return flags;
+  return (process.env[envName] ?? '').split(/[\s,]+/).filter(Boolean);
+}

@@ -104,6 +104,42 @@ describe('kind-up', () => {
     );
   });
 
+  it('KIND_CONFIG, KIND_NODE_IMAGE and KIND_LOAD_IMAGES: config, node image and extra images to load', () => {
+    const config = join(work, 'offline-cluster.yaml');
+    writeFileSync(config, 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n');
+    const r = script('kind-up.ts', ['--dry-run', '--version', '1.2.3'], {
+      PATH: stubKind([]),
+      KIND_CONFIG: config,
+      KIND_NODE_IMAGE: 'ci.local/kind-node:v1.32.13',
+      KIND_LOAD_IMAGES: 'ci.local/postgres:15-debian, ci.local/kafka:3.9.1-debian',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.plan[0],
+      `+ kind create cluster --name shipay --config ${config} --image ci.local/kind-node:v1.32.13`,
+    );
+    assert.deepEqual(r.plan.slice(-2), [
+      '+ kind load docker-image --name shipay ci.local/postgres:15-debian',
+      '+ kind load docker-image --name shipay ci.local/kafka:3.9.1-debian',
+    ]);
+    const flags = script('kind-up.ts', ['--dry-run', '--no-load', '--image', 'n:1', '--load', 'x:1'], {
+      PATH: stubKind([]),
+      KIND_NODE_IMAGE: 'ignored:0',
+    });
+    assert.match(flags.plan[0] ?? '', / --image n:1$/, 'the flag wins over KIND_NODE_IMAGE');
+    assert.equal(flags.plan.length, 2, '--no-load loads nothing, not even --load images');
+  });
+
+  it('--load of an image the engine lacks: exit 2 naming it', () => {
+    const r = script('kind-up.ts', ['--version', '1.2.3', '--load', 'ci.local/never-built:0'], {
+      PATH: stubKind([]),
+      KIND_LOAD_IMAGES: '',
+    });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /image ci\.local\/never-built:0 \(--load\) is not in the local Docker engine/);
+    assert.match(r.stderr, /docker pull ci\.local\/never-built:0/);
+  });
+
   it('a real run refuses to load an image that was never built (exit 2, says how to build it)', () => {
     const r = script('kind-up.ts', ['--version', 'never-built-0'], { PATH: stubKind([]) });
     assert.equal(r.status, 2, r.stdout + r.stderr);
@@ -211,6 +247,26 @@ describe('helm-install', () => {
       '+ kubectl --context kind-shipay --namespace shipay port-forward service/shipay-api-rest :443 &',
       '+ GET https://shipay-api-rest.shipay.svc/health via the forwarded port, CA from configmap shipay-ca',
     ]);
+  });
+
+  it('HELM_VALUES adds comma-separated values files after values-<env>.yaml; a missing one is exit 2', () => {
+    const a = join(work, 'a.yaml');
+    const b = join(work, 'b.yaml');
+    writeFileSync(a, 'apiRest:\n  replicaCount: 1\n');
+    writeFileSync(b, 'asyncWorker:\n  replicaCount: 1\n');
+    const r = script('helm-install.ts', ['--dry-run', '--version', '1.2.3', '--no-smoke'], {
+      HELM_VALUES: `${a},${b}`,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.plan[1] ?? '',
+      new RegExp(`--values helm/shipay/values-kind.yaml --values ${a} --values ${b} `),
+    );
+    const missing = script('helm-install.ts', ['--dry-run', '--version', '1.2.3'], {
+      HELM_VALUES: 'nope.yaml',
+    });
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /values file not found: nope\.yaml/);
   });
 
   it('an environment without values-<env>.yaml gets no -f for it; --no-smoke drops the check', () => {
