@@ -37,12 +37,13 @@ export DOCKER_BUILDKIT=1
 
 # kind's apt list (images/base/Dockerfile) plus what kind builds itself, from Debian.
 packages=(
-  systemd                                                      # services
-  conntrack iptables nftables iproute2 ethtool util-linux mount kmod ebtables socat # kubernetes
-  libseccomp2 pigz                                             # container runtime
-  nfs-common open-iscsi                                        # network-backed storage
-  bash ca-certificates jq procps                               # misc kind uses itself
-  containerd runc containernetworking-plugins                  # kind builds these from source
+  systemd                                          # services
+  conntrack iptables nftables iproute2 ethtool     # kubernetes components
+  util-linux mount kmod ebtables socat
+  libseccomp2 pigz                                 # container runtime
+  nfs-common open-iscsi                            # network-backed storage
+  bash ca-certificates jq procps                   # misc kind uses itself
+  containerd runc containernetworking-plugins      # kind builds these from source
 )
 # Bump when the rootfs recipe below changes without the package list changing.
 ROOTFS_REVISION=1
