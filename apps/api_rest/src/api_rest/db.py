@@ -35,7 +35,9 @@ def make_pool(settings: Settings) -> AsyncConnectionPool:
         max_size=settings.api_db_pool_max,
         timeout=3,  # a request waits this long for a connection before it gets 503
         open=False,
-        kwargs={"connect_timeout": 3},
+        # Autocommit: every statement the request path sends is atomic on its own (the POST is one
+        # CTE), so no BEGIN/COMMIT round trips; the relay opens explicit transactions.
+        kwargs={"connect_timeout": 3, "autocommit": True},
         check=_check_if_recent_error,
         name="api",
     )
