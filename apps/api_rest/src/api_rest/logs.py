@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -9,12 +10,17 @@ _RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "co
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, static: dict | None = None):
+        super().__init__()
+        self.static = static or {}
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
+            **self.static,
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
@@ -22,9 +28,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str = "INFO", worker: int | None = None) -> None:
+    """`worker`: the index of a worker process (API_WORKERS > 1), added to each line with its pid."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter({"worker": worker, "pid": os.getpid()} if worker is not None else None))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -1,8 +1,15 @@
-"""Prometheus metrics (names fixed in docs/CONTRACT.md) and the ASGI middleware that records them."""
+"""Prometheus metrics (names fixed in docs/CONTRACT.md) and the ASGI middleware that records them.
 
+With several server processes (API_WORKERS > 1) the supervisor sets PROMETHEUS_MULTIPROC_DIR
+before the workers start: each worker writes its series to files there, and /metrics, whichever
+worker answers, reports the whole server: counters and histograms summed over the workers (dead
+ones included, so they never go backwards), the outbox gauges from the latest reading (every
+worker reads the same database-wide backlog)."""
+
+import os
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 REQUESTS = Counter("api_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -11,9 +18,22 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-OUTBOX_PENDING = Gauge("api_outbox_pending", "Outbox events not yet published to Kafka")
-OUTBOX_OLDEST = Gauge("api_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox event")
+OUTBOX_PENDING = Gauge(
+    "api_outbox_pending", "Outbox events not yet published to Kafka", multiprocess_mode="mostrecent"
+)
+OUTBOX_OLDEST = Gauge(
+    "api_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox event", multiprocess_mode="mostrecent"
+)
 OUTBOX_PUBLISHED = Counter("api_outbox_published_total", "Outbox events published to Kafka")
+
+
+def exposition() -> bytes:
+    """The text format for /metrics: this process, or every worker's when several share the port."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
 
 
 class MetricsMiddleware:
