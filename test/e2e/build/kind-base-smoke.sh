@@ -121,6 +121,11 @@ check "containerd config: sandbox $E2E_REGISTRY/pause, SystemdCgroup, certs.d, /
     "bin_dir = \"/opt/cni/bin\"" "conf_dir = \"/etc/cni/net.d\"" "snapshotter = \"overlayfs\""; do
     grep -qF "$want" <<<"$c" || { echo "missing: $want"; exit 1; }
   done; grep -F sandbox_image <<<"$c"' "$E2E_REGISTRY"
+# Without CAP_SYS_RESOURCE (this machine) pods need containerd to clamp oom_score_adj.
+check "restrict_oom_score_adj on exactly when CAP_SYS_RESOURCE is missing" bash -c '
+  b=$(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/self/status); want=false
+  [ $((0x$b >> 24 & 1)) -eq 0 ] && want=true
+  containerd config dump | grep -E "^[[:space:]]*restrict_oom_score_adj = $want$"'
 # runc through containerd's shim, systemd cgroup driver as the CRI uses it; the rootfs is a
 # read-only bind of the node's own / (no image can be pulled here).
 check "runc container via ctr (systemd cgroup driver) runs and exits 0" bash -c '

@@ -12,6 +12,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # Static files, as kind copies them; modes were set in the context (0755 scripts and
 # directories, 0644 the rest) because this daemon's Dockerfile frontend has no COPY --chmod.
 COPY files/usr/local/bin/ /usr/local/bin/
+COPY files/usr/local/sbin/ /usr/local/sbin/
 COPY files/kind/ /kind/
 COPY files/LICENSES/ /LICENSES/
 COPY files/etc/ /etc/

@@ -18,6 +18,8 @@
 #   - containerd config: kind's (already config version 2, which containerd 1.6 reads) with
 #     the sandbox image renamed to $E2E_REGISTRY/pause and the registry config_path and CNI
 #     directories made explicit.
+#   - a containerd.service drop-in sets restrict_oom_score_adj when the node lacks
+#     CAP_SYS_RESOURCE (this machine): otherwise no pod sandbox can start (see below).
 # Idempotent: skipped when the image carries the same ci.local.source-hash label.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -165,6 +167,28 @@ cat >>"$f/etc/containerd/config.toml" <<'EOF'
   conf_dir = "/etc/cni/net.d"
 EOF
 mkdir -p "$f/etc/containerd/certs.d"
+# Not from kind: this machine drops CAP_SYS_RESOURCE from every bounding set, so no process in a
+# node can lower an oom_score_adj. The kubelet asks -998 for pod sandboxes and runc's init then
+# dies ("can't get final child's PID from pipe: EOF"): no pod starts. kind's entrypoint turns on
+# containerd's restrict_oom_score_adj (requests clamped to containerd's own score) for rootless
+# nodes only; this drop-in does the same whenever CAP_SYS_RESOURCE is missing, and nothing
+# otherwise.
+mkdir -p "$f/usr/local/sbin" "$f/etc/systemd/system/containerd.service.d"
+cat >"$f/usr/local/sbin/ci-restrict-oom-score-adj" <<'EOF'
+#!/bin/sh
+# ExecStartPre of containerd.service (ci.local kind-base): without CAP_SYS_RESOURCE (capability
+# 24) in the bounding set, make containerd clamp oom_score_adj requests (restrict_oom_score_adj).
+set -eu
+bounding="$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)"
+if [ $((0x$bounding >> 24 & 1)) -eq 0 ]; then
+  sed -i 's/^\([[:space:]]*restrict_oom_score_adj\) = false/\1 = true/' /etc/containerd/config.toml
+fi
+EOF
+cat >"$f/etc/systemd/system/containerd.service.d/10-ci-restrict-oom-score-adj.conf" <<'EOF'
+# ci.local kind-base: see /usr/local/sbin/ci-restrict-oom-score-adj
+[Service]
+ExecStartPre=/usr/local/sbin/ci-restrict-oom-score-adj
+EOF
 # /LICENSES/README.txt describes go-licenses output of kind's own builds; here every binary
 # is a Debian package.
 cat >"$f/LICENSES/README.txt" <<'EOF'
@@ -175,7 +199,7 @@ EOF
 # kind's modes: directories and scripts 0755, everything else 0644.
 find "$f" -type d -exec chmod 0755 {} +
 find "$f" -type f -exec chmod 0644 {} +
-chmod 0755 "$f"/usr/local/bin/* "$f"/kind/bin/*
+chmod 0755 "$f"/usr/local/bin/* "$f"/usr/local/sbin/* "$f"/kind/bin/*
 
 echo "kind-base: building $IMAGE from $rootfs_image"
 old_id="$(docker image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
