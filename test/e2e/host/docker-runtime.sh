@@ -8,7 +8,9 @@
 #   - merges {"runtimes": {"ci-runc": ...}} (and "default-runtime") into /etc/docker/daemon.json;
 #   - reloads dockerd with SIGHUP: runtimes and default-runtime are live-reloadable, running
 #     containers are not touched.
-# Undo: remove those keys from /etc/docker/daemon.json and SIGHUP dockerd again.
+# Undo: set "default-runtime": "runc" in /etc/docker/daemon.json and SIGHUP dockerd (a reload
+# ignores keys that are absent, so only deleting the key keeps ci-runc the default until dockerd
+# restarts); the "runtimes" entry is harmless once it is not the default.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
