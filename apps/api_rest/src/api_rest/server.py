@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from multiprocessing.connection import wait
+from multiprocessing.connection import Connection, wait
 
 import uvicorn
 import uvloop
@@ -165,11 +165,11 @@ def _listeners(host: str, port: int, count: int) -> list[socket.socket]:
     return socks
 
 
-def _worker_main(index: int, sockets: tuple[socket.socket, socket.socket | None], started) -> None:
-    """Entry point of a spawned worker process."""
+def _worker_main(index: int, sockets: tuple[socket.socket, socket.socket | None], ready: Connection) -> None:
+    """Entry point of a spawned worker process; says b"ready" on `ready` once it serves."""
     settings = get_settings()
     setup_logging(settings.log_level, worker=index)
-    sys.exit(_run(serve(settings, sockets, on_started=started.set)))
+    sys.exit(_run(serve(settings, sockets, on_started=lambda: ready.send_bytes(b"ready"))))
 
 
 def _metrics_dir() -> tuple[str, bool]:
@@ -207,14 +207,24 @@ def run_workers(settings: Settings, count: int) -> int:
     # and /metrics in any worker sums them (counters, histograms) or takes the latest (gauges).
     os.environ[MULTIPROC_ENV] = metrics_dir
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop or threads
-    workers: dict[int, tuple] = {}
+    workers: dict[int, tuple] = {}  # index -> (process, the read end of its "ready" pipe)
+    ready: set[int] = set()
 
     def start(index: int) -> None:
-        started = ctx.Event()
+        reader, writer = ctx.Pipe(duplex=False)  # a pipe, not an Event: no semaphore in /dev/shm
         sockets = (plain[index], tls[index] if tls else None)
-        proc = ctx.Process(target=_worker_main, args=(index, sockets, started), name=f"api-rest-worker-{index}")
+        proc = ctx.Process(target=_worker_main, args=(index, sockets, writer), name=f"api-rest-worker-{index}")
         proc.start()
-        workers[index] = (proc, started)
+        writer.close()
+        ready.discard(index)
+        workers[index] = (proc, reader)
+
+    def note_ready() -> None:
+        for index, (_, reader) in workers.items():
+            if index not in ready and reader.poll():
+                with contextlib.suppress(EOFError):  # EOF: it exited without saying ready
+                    reader.recv_bytes()
+                    ready.add(index)
 
     stop_signal: list[int] = []
 
@@ -251,10 +261,12 @@ def run_workers(settings: Settings, count: int) -> int:
                 code = 1
                 deadline = float("inf")
             wait([proc.sentinel for proc, _ in workers.values()], timeout=0.2)
-            for index, (proc, started) in list(workers.items()):
+            note_ready()
+            for index, (proc, reader) in list(workers.items()):
                 if proc.exitcode is None:
                     continue
                 proc.join()
+                reader.close()
                 del workers[index]
                 _mark_dead(proc.pid)
                 exitcode = proc.exitcode
@@ -263,7 +275,7 @@ def run_workers(settings: Settings, count: int) -> int:
                     if exitcode not in (0, -signal.SIGTERM, -signal.SIGINT):
                         log.error("worker exited with an error", extra={"worker": index, "exitcode": exitcode})
                         code = code or 1
-                elif not started.is_set():
+                elif index not in ready:
                     log.error("worker failed to start; stopping", extra={"worker": index, "exitcode": exitcode})
                     code = exitcode if exitcode and exitcode > 0 else 1
                     stop_signal.append(signal.SIGTERM)
