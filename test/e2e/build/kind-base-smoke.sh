@@ -3,8 +3,10 @@
 # (pkg/cluster/internal/providers/docker/provision.go: commonArgs + runArgsForNode) and checks
 # that systemd boots, containerd serves (CRI plugin included), runc can start a container
 # under the systemd cgroup driver, the CNI plugins in /opt/cni/bin set up a pod network, and
-# iptables works inside. Prints one PASS/FAIL line per check; exits 1 if any failed.
-# Everything it creates (container, its /var volume, network) is removed on exit.
+# iptables works inside, and crictl answers what kind asks it (`kind load docker-image`: an
+# image loaded as kind loads it is found with the ID Docker gives it). Prints one PASS/FAIL line
+# per check; exits 1 if any failed.
+# Everything it creates (container, its /var volume, network, test image) is removed on exit.
 # Usage: kind-base-smoke.sh [image]   (KEEP=1 keeps the container for debugging)
 # Node-side commands are single-quoted on purpose (they expand in the node); cleanup runs from a trap.
 # shellcheck disable=SC2016,SC2317
@@ -19,6 +21,7 @@ source "$here/../versions.env"
 IMAGE="${1:-ci.local/kind-base:${KIND_VERSION}-bookworm}"
 name="ci-kind-base-smoke-$$"
 network="ci-kind-base-smoke-$$"
+test_image="ci.local/kind-base-smoke:crictl-$$"
 failed=0
 
 cleanup() {
@@ -28,6 +31,7 @@ cleanup() {
   fi
   docker rm -f -v "$name" >/dev/null 2>&1 || true
   docker network rm "$network" >/dev/null 2>&1 || true
+  docker rmi "$test_image" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -133,6 +137,38 @@ check "runc container via ctr (systemd cgroup driver) runs and exits 0" bash -c 
   trap "umount /tmp/smoke-rootfs" EXIT
   ctr run --rm --runc-systemd-cgroup --cgroup system.slice:smoke:hello --rootfs \
     /tmp/smoke-rootfs smoke-hello /bin/sh -c "grep -E \"name=systemd:/system.slice/smoke-hello.scope\$\" /proc/self/cgroup && echo hello from runc"'
+
+# crictl (the minimal one, on the CRI socket) as kind uses it: `kind load docker-image` saves the
+# image with docker, imports it with ctr into k8s.io (nodeutils.LoadImageArchive), and the next
+# load skips a node where `crictl inspecti IMAGE` gives the Docker image ID (nodeutils.ImageID)
+# and `crictl inspecti ID` lists the tag (nodeutils.ImageTags). The test image is one small file.
+mkdir -p "$E2E_CACHE/tmp" && layer="$(mktemp -d "$E2E_CACHE/tmp/crictl-smoke.XXXXXX")"
+echo "$test_image" >"$layer/hello"
+tar -C "$layer" -c hello | docker import -c 'CMD ["/hello"]' - "$test_image" >/dev/null
+rm -rf "$layer"
+test_id="$(docker image inspect --format '{{.Id}}' "$test_image")"
+if docker save "$test_image" | docker exec --privileged -i "$name" \
+  ctr --namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs - >/dev/null; then
+  pass "image imported as kind loads it (docker save | ctr -n k8s.io images import)"
+else
+  fail "docker save $test_image | ctr -n k8s.io images import"
+fi
+check "crictl images lists it (IMAGE TAG IMAGE ID SIZE)" bash -c '
+  out=$(crictl images) || exit 1; echo "$out"
+  head -1 <<<"$out" | grep -Eq "^IMAGE +TAG +IMAGE ID +SIZE$" &&
+    grep -Eq "^${0%:*} +${0##*:} +${1:7:13} +[0-9.]+[kMG]?B$" <<<"$out"' "$test_image" "$test_id"
+check "crictl inspecti IMAGE: status.id is the Docker ID, status.repoTags has the tag (kind's ImageID)" bash -c '
+  out=$(crictl inspecti "$0") || exit 1
+  jq -c "{id: .status.id, repoTags: .status.repoTags, repoDigests: .status.repoDigests, size: .status.size}" <<<"$out"
+  jq -e --arg id "$1" --arg tag "$0" \
+    ".status.id == \$id and (.status.repoTags | index(\$tag)) and (.status.size | tonumber > 0)" <<<"$out" >/dev/null' \
+  "$test_image" "$test_id"
+check "crictl inspecti ID lists the tag (kind's ImageTags)" bash -c '
+  crictl inspecti "$1" | jq -e --arg tag "$0" ".status.repoTags | index(\$tag)"' "$test_image" "$test_id"
+check "crictl inspecti of a missing image exits non-zero (no such image)" bash -c '
+  ! out=$(crictl inspecti ci.local/not-loaded:none 2>&1) && echo "$out" && grep -q "no such image" <<<"$out"'
+check "crictl: unknown command exits 1 with the usage" bash -c '
+  out=$(crictl ps 2>&1); rc=$?; echo "exit $rc"; [ "$rc" = 1 ] && grep -q "^Usage:" <<<"$out"'
 
 # CNI plugins where kind's CNI expects them, driven like containerd would: ptp + host-local
 # into a fresh network namespace, with ipMasq (iptables rules), then torn down.

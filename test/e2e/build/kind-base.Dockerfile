@@ -3,7 +3,7 @@
 # prepares the context: files/ is kind's images/base/files copied from the kind module at build
 # time (with the Debian adjustments kind-base.sh lists), ROOTFS_IMAGE a debootstrapped bookworm
 # with every package already installed (containerd, runc, CNI plugins from Debian instead of
-# kind's own builds of them).
+# kind's own builds of them), files/usr/local/bin/crictl the minimal crictl of crictl.sh.
 ARG ROOTFS_IMAGE
 # hadolint ignore=DL3006 # a local image, tagged by a content hash
 FROM ${ROOTFS_IMAGE} AS build
@@ -43,7 +43,7 @@ RUN ctr oci spec \
       | jq '.hooks.createContainer[.hooks.createContainer| length] |= . + {"path": "/kind/bin/mount-product-files.sh"}' \
       | jq 'del(.process.rlimits)' \
       > /etc/containerd/cri-base.json \
-    && containerd --version && runc --version
+    && containerd --version && runc --version && crictl --help >/dev/null
 
 # kind builds host-local, loopback, ptp and portmap into /opt/cni/bin, where containerd's CRI
 # (bin_dir) and kind's CNI manifests look; Debian installs its plugins under /usr/lib/cni.

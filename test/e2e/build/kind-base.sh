@@ -12,9 +12,11 @@
 #   - containerd 1.6 / runc 1.1 from Debian (kind: containerd 2.1, runc 1.3) in /usr/bin and
 #     /usr/sbin: containerd.service's ExecStart is pointed at /usr/bin/containerd.
 #   - CNI plugins 1.1 from Debian, copied from /usr/lib/cni to /opt/cni/bin.
-#   - no crictl (sigs.k8s.io/cri-tools is neither on the module proxy nor in bookworm; kind
-#     runs kubeadm with preflight errors ignored), no containerd-fuse-overlayfs snapshotter
-#     (only selected for rootless / zfs / fuse hosts), no curl.
+#   - /usr/local/bin/crictl is a minimal crictl (inspecti, images) on k8s.io/cri-client, since
+#     cri-tools is not on the proxy (nor in bookworm): crictl/, built by crictl.sh. Those are
+#     the commands kind runs (`kind load` skips images a node already has; `kind export logs`).
+#   - no containerd-fuse-overlayfs snapshotter (only selected for rootless / zfs / fuse hosts),
+#     no curl.
 #   - containerd config: kind's (already config version 2, which containerd 1.6 reads) with
 #     the sandbox image renamed to $E2E_REGISTRY/pause and the registry config_path and CNI
 #     directories made explicit.
@@ -54,7 +56,8 @@ sha() { sha256sum | cut -c1-16; }
 rootfs_key="$(printf '%s\n' "$SUITE" "$KIND_VERSION" "$ROOTFS_REVISION" "${packages[@]}" | sha)"
 rootfs_tar="$cache/rootfs-$SUITE-$rootfs_key.tar"
 rootfs_image="ci.local/kind-base-rootfs:$rootfs_key"
-source_hash="$(cat "$here/kind-base.sh" "$here/kind-base.Dockerfile" |
+source_hash="$(cat "$here/kind-base.sh" "$here/kind-base.Dockerfile" "$here/crictl.sh" \
+  "$here/crictl/main.go" "$here/crictl/go.mod" "$here/crictl/go.sum" |
   { cat; printf '%s\n' "$rootfs_key" "$E2E_REGISTRY"; } | sha)"
 
 label() { docker image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
@@ -189,12 +192,17 @@ cat >"$f/etc/systemd/system/containerd.service.d/10-ci-restrict-oom-score-adj.co
 [Service]
 ExecStartPre=/usr/local/sbin/ci-restrict-oom-score-adj
 EOF
+# kind installs crictl in /usr/local/bin; here the minimal one from crictl/ (static, Go).
+bash "$here/crictl.sh" "$f/usr/local/bin/crictl"
 # /LICENSES/README.txt describes go-licenses output of kind's own builds; here every binary
-# is a Debian package.
+# but crictl is a Debian package.
 cat >"$f/LICENSES/README.txt" <<'EOF'
-Every program in this image comes from a Debian bookworm package; each package's licence is
-in /usr/share/doc/<package>/copyright. kind's static files (/kind, /usr/local/bin/entrypoint,
-/etc/systemd/system/*) are from sigs.k8s.io/kind, Apache License 2.0.
+Every program in this image but /usr/local/bin/crictl comes from a Debian bookworm package;
+each package's licence is in /usr/share/doc/<package>/copyright. kind's static files (/kind,
+/usr/local/bin/entrypoint, /etc/systemd/system/*) are from sigs.k8s.io/kind, Apache License
+2.0. /usr/local/bin/crictl is a minimal crictl (inspecti, images) built from Go modules:
+k8s.io/cri-client and k8s.io/cri-api (Apache License 2.0) and their dependencies (gRPC,
+protobuf, OpenTelemetry, Prometheus, golang.org/x: Apache-2.0, BSD-3-Clause or MIT).
 EOF
 # kind's modes: directories and scripts 0755, everything else 0644.
 find "$f" -type d -exec chmod 0755 {} +
