@@ -4,6 +4,8 @@
 set -euo pipefail
 # shellcheck disable=SC1091 # env.sh is sourced relative to the script, checked on its own
 source "$(dirname "$0")/../env.sh"
+# shellcheck source=../image-label.sh
+source "$(dirname "$0")/../image-label.sh"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 images="$root/.ci/images"
 export DOCKER_BUILDKIT=1
@@ -14,14 +16,11 @@ POSTGRES_STANDIN="ci.local/postgres:15-debian"
 
 # A stand-in is rebuilt when the files it is built from change (their hash is a label).
 source_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
-have() {
-  [ "$(docker image inspect --format '{{index .Config.Labels "ci.local.source-hash"}}' "$1" 2>/dev/null)" = "$2" ]
-}
 
 "$images/debian-python.sh" "$PYTHON_STANDIN"
 
 postgres_hash="$(source_hash "$images/postgres")"
-if have "$POSTGRES_STANDIN" "$postgres_hash"; then
+if image_built_from "$POSTGRES_STANDIN" "$postgres_hash"; then
   echo "images: $POSTGRES_STANDIN already present"
 else
   docker build -q --build-arg BASE_IMAGE="$PYTHON_STANDIN" --label "ci.local.source-hash=$postgres_hash" \
@@ -30,7 +29,7 @@ else
 fi
 
 kafka_hash="$(source_hash "$images/kafka")-$KAFKA_VERSION"
-if have "$KAFKA_STANDIN" "$kafka_hash"; then
+if image_built_from "$KAFKA_STANDIN" "$kafka_hash"; then
   echo "images: $KAFKA_STANDIN already present"
 else
   libs="$("$root/test/servers/kafka-jars.sh")"

@@ -14,6 +14,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 # shellcheck source=../../../.ci/env.sh
 source "$root/.ci/env.sh"
+# shellcheck source=../../../.ci/image-label.sh
+source "$root/.ci/image-label.sh"
 # shellcheck source=../versions.env
 source "$here/../versions.env"
 
@@ -29,7 +31,6 @@ export DOCKER_BUILDKIT=1
 module_dir() { # module@version -> its directory in the Go module cache
   (cd / && GOFLAGS=-mod=mod go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 }
-label() { docker image inspect --format '{{index .Config.Labels "ci.local.source-hash"}}' "$1" 2>/dev/null || true; }
 
 # build IMAGE HASH CONTEXT: Dockerfile on stdin; the replaced image is removed when left untagged.
 build() {
@@ -49,7 +50,7 @@ mkdir -p "$bin" "$E2E_CACHE/images" "$E2E_CACHE/manifests"
 
 # flanneld: CGO on amd64 as upstream's Makefile (its UDP backend is C), linked statically.
 hash="$(cat "$0" "$here"/flannel/* <(echo "$base_id $FLANNEL_VERSION") | sha256sum | cut -c1-16)"
-if [ "$(label "$FLANNEL_IMAGE")" = "$hash" ]; then
+if image_built_from "$FLANNEL_IMAGE" "$hash"; then
   echo "addon-images: $FLANNEL_IMAGE already present"
 else
   echo "addon-images: building flanneld $FLANNEL_VERSION"
@@ -70,7 +71,7 @@ DOCKERFILE
 fi
 
 hash="$(echo "$script_hash $base_id $LPP_VERSION" | sha256sum | cut -c1-16)"
-if [ "$(label "$LPP_IMAGE")" = "$hash" ]; then
+if image_built_from "$LPP_IMAGE" "$hash"; then
   echo "addon-images: $LPP_IMAGE already present"
 else
   echo "addon-images: building local-path-provisioner $LPP_VERSION"
@@ -90,7 +91,7 @@ fi
 
 # The helper only runs the setup/teardown scripts of local-path-config: the base has all it needs.
 hash="$(echo "$script_hash $base_id" | sha256sum | cut -c1-16)"
-if [ "$(label "$HELPER_IMAGE")" = "$hash" ]; then
+if image_built_from "$HELPER_IMAGE" "$hash"; then
   echo "addon-images: $HELPER_IMAGE already present"
 else
   context="$(mktemp -d)"

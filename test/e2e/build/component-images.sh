@@ -9,6 +9,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../../../.ci/env.sh
 source "$here/../../../.ci/env.sh"
+# shellcheck source=../../../.ci/image-label.sh
+source "$here/../../../.ci/image-label.sh"
 # shellcheck source=../versions.env
 source "$here/../versions.env"
 export DOCKER_BUILDKIT=1 CGO_ENABLED=0
@@ -30,7 +32,6 @@ BASE=ci.local/debian-iptables:bookworm
 PATH_ENV="ENV PATH=/usr/local/bin:/usr/bin:/bin"
 mkdir -p "$E2E_CACHE/images"
 
-labelled() { [ "$(docker image inspect --format '{{index .Config.Labels "ci.local.source-hash"}}' "$1" 2>/dev/null)" = "$2" ]; }
 
 save() {
   local ref="$1" tar="$E2E_CACHE/images/$2.tar" id
@@ -48,7 +49,7 @@ image() {
   shift 3
   dockerfile="$(cat)"
   hash="$({ echo "$dockerfile"; (cd "$context" && sha256sum "$@"); } | sha256sum | cut -c1-16)"
-  if ! labelled "$ref" "$hash"; then
+  if ! image_built_from "$ref" "$hash"; then
     docker build -q --label "ci.local.source-hash=$hash" -t "$ref" -f - "$context" <<<"$dockerfile" >/dev/null
     echo "images: built $ref"
   fi
@@ -106,7 +107,7 @@ if [ ! -x "$out/bin/coredns" ]; then
 fi
 ref="$E2E_REGISTRY/coredns:$coredns_version"
 hash="$( (cat "$0"; echo "$base_id"; sha256sum "$out/bin/coredns") | sha256sum | cut -c1-16)"
-if ! labelled "$ref" "$hash"; then
+if ! image_built_from "$ref" "$hash"; then
   root="$(mktemp -d "$out/root.XXXXXX")"
   mkdir -p "$root/etc/ssl/certs"
   cp "$out/bin/coredns" "$root/coredns"

@@ -8,6 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../../../.ci/env.sh
 source "$here/../../../.ci/env.sh"
+# shellcheck source=../../../.ci/image-label.sh
+source "$here/../../../.ci/image-label.sh"
 # shellcheck source=../versions.env
 source "$here/../versions.env"
 
@@ -18,7 +20,7 @@ wrapper="$here/images/iptables-wrapper"
 hash="$(cat "$0" "$wrapper" | sha256sum | cut -c1-16)"
 tarball="$E2E_CACHE/rootfs/debian-iptables-bookworm-$(echo "$PACKAGES" | sha256sum | cut -c1-12).tar"
 
-if [ "$(docker image inspect --format '{{index .Config.Labels "ci.local.source-hash"}}' "$IMAGE" 2>/dev/null)" = "$hash" ]; then
+if image_built_from "$IMAGE" "$hash"; then
   echo "images: $IMAGE already present"
   exit 0
 fi

@@ -28,6 +28,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 # shellcheck source=../../../.ci/env.sh
 source "$root/.ci/env.sh"
+# shellcheck source=../../../.ci/image-label.sh
+source "$root/.ci/image-label.sh"
 # shellcheck source=../versions.env
 source "$here/../versions.env"
 
@@ -60,9 +62,7 @@ source_hash="$(cat "$here/kind-base.sh" "$here/kind-base.Dockerfile" "$here/cric
   "$here/crictl/main.go" "$here/crictl/go.mod" "$here/crictl/go.sum" |
   { cat; printf '%s\n' "$rootfs_key" "$E2E_REGISTRY"; } | sha)"
 
-label() { docker image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
-
-if [ "$(label "$IMAGE" ci.local.source-hash)" = "$source_hash" ]; then
+if image_built_from "$IMAGE" "$source_hash"; then
   echo "kind-base: $IMAGE already built (source hash $source_hash)"
   exit 0
 fi

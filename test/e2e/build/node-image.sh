@@ -21,6 +21,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 # shellcheck source=../../../.ci/env.sh
 source "$root/.ci/env.sh"
+# shellcheck source=../../../.ci/image-label.sh
+source "$root/.ci/image-label.sh"
 # shellcheck source=../versions.env
 source "$here/../versions.env"
 
@@ -54,7 +56,7 @@ source_hash="$({
   sha256sum "${manifest_files[@]}"
   sha256sum "${tars[@]}"
 } | sed "s#  $E2E_CACHE/#  #" | sha256sum | cut -c1-16)"
-if [ "$(docker image inspect --format '{{index .Config.Labels "ci.local.source-hash"}}' "$IMAGE" 2>/dev/null)" = "$source_hash" ]; then
+if image_built_from "$IMAGE" "$source_hash"; then
   echo "node-image: $IMAGE already built (source hash $source_hash)"
   exit 0
 fi
