@@ -19,9 +19,16 @@ export function run(cmd: string, args: string[], input?: string): Result {
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+const inCluster = (args: string[]): string[] => ['--context', CONTEXT, '--namespace', NAMESPACE, ...args];
+
+/** Runs kubectl in the e2e context and namespace, whatever its exit code. */
+export function tryKubectl(args: string[], input?: string): Result {
+  return run('kubectl', inCluster(args), input);
+}
+
 /** Runs kubectl in the e2e context and namespace; throws with its stderr when it fails. */
 export function kubectl(args: string[], input?: string): string {
-  const r = run('kubectl', ['--context', CONTEXT, '--namespace', NAMESPACE, ...args], input);
+  const r = tryKubectl(args, input);
   if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   return r.stdout;
 }
@@ -75,18 +82,7 @@ export function inClient(script: string): string {
 /** Starts a long-running Python script in the client pod; resolves with its output when it exits. */
 export function inClientInBackground(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kubectl', [
-      '--context',
-      CONTEXT,
-      '--namespace',
-      NAMESPACE,
-      'exec',
-      CLIENT_POD,
-      '--',
-      'python3',
-      '-c',
-      script,
-    ]);
+    const child = spawn('kubectl', inCluster(['exec', CLIENT_POD, '--', 'python3', '-c', script]));
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

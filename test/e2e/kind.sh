@@ -21,6 +21,8 @@ say() { printf '\n== e2e (%4ss): %s\n' "$SECONDS" "$*"; }
 
 say "build what the cluster runs (cached under $E2E_CACHE)"
 bash test/e2e/build/all.sh
+say "smoke checks of the built images (before any cluster)"
+for check in component-images-smoke addon-images-smoke kind-base-smoke; do bash "test/e2e/build/$check.sh"; done
 # kind runs nodes with --privileged, which Docker 20.10 cannot grant on hosts missing a
 # capability (this VM); a no-op where every capability is available.
 bash test/e2e/host/docker-runtime.sh --default

@@ -19,6 +19,7 @@ import {
   podsOf,
   RELEASE,
   run,
+  tryKubectl,
 } from './cluster.ts';
 
 const API_URL = `https://${API_SERVICE}.${NAMESPACE}.svc:443`;
@@ -87,31 +88,12 @@ describe(`release ${RELEASE} on kind (${CONTEXT})`, () => {
   before(() => {
     const [api] = podsOf('api-rest');
     assert.ok(api, 'no api-rest pod: did the deploy run?');
-    run('kubectl', [
-      '--context',
-      CONTEXT,
-      '-n',
-      NAMESPACE,
-      'delete',
-      'pod',
-      CLIENT_POD,
-      '--ignore-not-found',
-      '--wait',
-    ]);
+    tryKubectl(['delete', 'pod', CLIENT_POD, '--ignore-not-found', '--wait']);
     kubectl(['apply', '-f', '-'], clientPod(api.spec.containers[0]?.image ?? ''));
     kubectl(['wait', '--for=condition=Ready', `pod/${CLIENT_POD}`, '--timeout=120s']);
   });
   after(() => {
-    run('kubectl', [
-      '--context',
-      CONTEXT,
-      '-n',
-      NAMESPACE,
-      'delete',
-      'pod',
-      CLIENT_POD,
-      '--ignore-not-found',
-    ]);
+    tryKubectl(['delete', 'pod', CLIENT_POD, '--ignore-not-found']);
   });
 
   it('every pod of the release is Ready and `helm test` passes', () => {
@@ -151,11 +133,7 @@ describe(`release ${RELEASE} on kind (${CONTEXT})`, () => {
       metadata: { name: 'e2e-privileged' },
       spec: { containers: [{ name: 'c', image: 'ci.local/none:0', securityContext: { privileged: true } }] },
     });
-    const r = run(
-      'kubectl',
-      ['--context', CONTEXT, '-n', NAMESPACE, 'apply', '--dry-run=server', '-f', '-'],
-      privileged,
-    );
+    const r = tryKubectl(['apply', '--dry-run=server', '-f', '-'], privileged);
     assert.notEqual(r.status, 0, 'a privileged pod was admitted');
     assert.match(r.stderr, /violates PodSecurity "restricted/);
   });
@@ -163,11 +141,7 @@ describe(`release ${RELEASE} on kind (${CONTEXT})`, () => {
   it(`from a pod, ${API_URL}/health answers over TLS trusted through the chart's CA only`, () => {
     const health = JSON.parse(inClient(getJson(`${API_URL}/health`)));
     assert.deepEqual(health, { status: 200, body: { status: 'ok' } });
-    const untrusted = run('kubectl', [
-      '--context',
-      CONTEXT,
-      '-n',
-      NAMESPACE,
+    const untrusted = tryKubectl([
       'exec',
       CLIENT_POD,
       '--',
@@ -248,7 +222,7 @@ print(f"ok={ok} failed={failed}")
       kubectl(['rollout', 'status', `deployment/${RELEASE}-async-worker`, '--timeout=300s']);
       await new Promise((r) => setTimeout(r, 3000));
     } finally {
-      run('kubectl', ['--context', CONTEXT, '-n', NAMESPACE, 'exec', CLIENT_POD, '--', 'touch', '/tmp/stop']);
+      tryKubectl(['exec', CLIENT_POD, '--', 'touch', '/tmp/stop']);
     }
     const report = await poller;
     const [, ok, failed] = /ok=(\d+) failed=(\d+)/.exec(report) ?? [];
@@ -269,7 +243,7 @@ print(f"ok={ok} failed={failed}")
     const spot = nodeWithCapacity('spot');
     const ondemand = nodeWithCapacity('ondemand');
     try {
-      run('kubectl', ['--context', CONTEXT, 'cordon', spot]);
+      tryKubectl(['cordon', spot]);
       kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=api-rest', '--wait=false']);
       const moved = await eventually('api pods Ready off the spot node', 300, () => {
         const pods = podsOf('api-rest');
@@ -278,7 +252,7 @@ print(f"ok={ok} failed={failed}")
       for (const pod of moved)
         assert.notEqual(pod.spec.nodeName, spot, `${pod.metadata.name} on cordoned ${spot}`);
 
-      run('kubectl', ['--context', CONTEXT, 'cordon', ondemand]);
+      tryKubectl(['cordon', ondemand]);
       kubectl(['delete', 'pod', '-l', 'app.kubernetes.io/component=async-worker', '--wait=true']);
       await new Promise((r) => setTimeout(r, 15_000));
       const pending = podsOf('async-worker');
@@ -292,7 +266,7 @@ print(f"ok={ok} failed={failed}")
         assert.equal(pod.status.phase, 'Pending');
       }
     } finally {
-      run('kubectl', ['--context', CONTEXT, 'uncordon', spot, ondemand]);
+      tryKubectl(['uncordon', spot, ondemand]);
     }
     const back = await eventually('the worker pod Ready again', 300, () => {
       const pods = podsOf('async-worker');

@@ -13,11 +13,8 @@
 # shellcheck disable=SC2016 # the sh -c and bash -c scripts below expand in their containers
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 KIND_BASE_IMAGE="${KIND_BASE_IMAGE:-ci.local/kind-base:${KIND_VERSION}-bookworm}"
 CNITOOL_VERSION=v1.1.2

@@ -11,13 +11,8 @@
 # same image id is kept.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../../../.ci/image-label.sh
-source "$root/.ci/image-label.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 FLANNEL_VERSION="${FLANNEL_VERSION:-v0.26.7}"
 LPP_VERSION="${LPP_VERSION:-v0.0.30}"

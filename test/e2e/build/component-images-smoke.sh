@@ -4,10 +4,8 @@
 # saved under $E2E_CACHE/images, and each one's binary runs and reports the expected version.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$here/../../../.ci/env.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 k8s="$KUBERNETES_VERSION"
 failed=0

@@ -7,12 +7,8 @@
 # source-hash label matches, and a tar is rewritten only when it holds another image.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$here/../../../.ci/env.sh"
-# shellcheck source=../../../.ci/image-label.sh
-source "$here/../../../.ci/image-label.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 export DOCKER_BUILDKIT=1 CGO_ENABLED=0
 
 k8s="$KUBERNETES_VERSION"

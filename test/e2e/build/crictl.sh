@@ -5,11 +5,8 @@
 # Usage: crictl.sh [output]   (default: $E2E_CACHE/bin/crictl)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 out="${1:-$E2E_CACHE/bin/crictl}"
 mkdir -p "$(dirname "$out")"

@@ -6,12 +6,8 @@
 # this script or the wrapper changes (their hash is a label).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$here/../../../.ci/env.sh"
-# shellcheck source=../../../.ci/image-label.sh
-source "$here/../../../.ci/image-label.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 IMAGE="${1:-ci.local/debian-iptables:bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"

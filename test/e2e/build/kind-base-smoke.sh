@@ -12,11 +12,8 @@
 # shellcheck disable=SC2016,SC2317
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 IMAGE="${1:-ci.local/kind-base:${KIND_VERSION}-bookworm}"
 name="ci-kind-base-smoke-$$"

@@ -25,13 +25,8 @@
 # Idempotent: skipped when the image carries the same ci.local.source-hash label.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../../../.ci/image-label.sh
-source "$root/.ci/image-label.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 IMAGE="${1:-ci.local/kind-base:${KIND_VERSION}-bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -6,8 +6,8 @@
 # Idempotent: binaries already built for this version are kept.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 version="$KUBERNETES_VERSION"
 staging_version="v0${version#v1}"

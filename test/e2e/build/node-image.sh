@@ -18,13 +18,8 @@
 # this script, the base image id and every input file).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
-# shellcheck source=../../../.ci/env.sh
-source "$root/.ci/env.sh"
-# shellcheck source=../../../.ci/image-label.sh
-source "$root/.ci/image-label.sh"
-# shellcheck source=../versions.env
-source "$here/../versions.env"
+# shellcheck source=test/e2e/build/common.sh
+source "$here/common.sh"
 
 IMAGE="${1:-ci.local/kind-node:$KUBERNETES_VERSION}"
 BASE_IMAGE="${BASE_IMAGE:-ci.local/kind-base:${KIND_VERSION}-bookworm}"
